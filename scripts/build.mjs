@@ -1,0 +1,20 @@
+// Bundles src/main.ts into dist/barkeep.js with esbuild.
+// Native addons and pg's optional native binding stay external: they are loaded from node_modules.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/barkeep.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  external: ['pg-native', 'zstd-napi', 'lz4-napi'],
+  // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __barkeepCreateRequire } from 'node:module'; const require = __barkeepCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

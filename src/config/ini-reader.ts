@@ -88,7 +88,11 @@ export function readIni(text: string, file: string): IniSection[] {
       const name = header[1]!.trim();
       const previous = seen.get(name);
       if (previous !== undefined) {
-        throw new IniSyntaxError(file, lineNumber, `section [${name}] already began at line ${previous}`);
+        throw new IniSyntaxError(
+          file,
+          lineNumber,
+          `section [${name}] already began at line ${previous}`,
+        );
       }
       seen.set(name, lineNumber);
       current = { name, file, line: lineNumber, entries: new Map() };

@@ -43,4 +43,8 @@ export function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
 
 /** The typed value an option row produces after loading: defined when the row has a default. */
 export type OptionValueOf<S> =
-  S extends DefaultedOptionSpec<infer T> ? T : S extends OptionSpec<infer T> ? T | undefined : never;
+  S extends DefaultedOptionSpec<infer T>
+    ? T
+    : S extends OptionSpec<infer T>
+      ? T | undefined
+      : never;

@@ -140,3 +140,112 @@ export const parseSize: ValueParser<number> = (raw) => {
   const factor = SIZE_FACTORS[(match[2] ?? '').toLowerCase()]!;
   return Math.round(Number.parseFloat(match[1]!) * factor);
 };
+
+/** The units Barman accepts for freshness ages: the calendar units plus hours. */
+export type AgeUnit = PeriodUnit | 'hours';
+
+/** An age such as `12 HOURS` or `1 WEEK` (Barman's last_backup_maximum_age, last_wal_maximum_age). */
+export interface Age {
+  readonly count: number;
+  readonly unit: AgeUnit;
+}
+
+/** Like parsePeriod, but also accepts `n HOURS`, which Barman allows for the freshness checks. */
+export const parseAge: ValueParser<Age> = (raw) => {
+  const match = /^(\d+)\s+(hour|day|week|month)s?$/i.exec(raw.trim());
+  if (!match) {
+    throw new ValueError(`'${raw}' is not an age (use n HOURS, n DAYS, n WEEKS or n MONTHS)`);
+  }
+  const count = Number.parseInt(match[1]!, 10);
+  if (count < 1) throw new ValueError('an age needs at least 1');
+  return { count, unit: `${match[2]!.toLowerCase()}s` as AgeUnit };
+};
+
+/** Seconds in an age; a month counts as 31 days, as Barman counts it. */
+export function ageSeconds(age: Age): number {
+  if (age.unit === 'hours') return age.count * 3_600;
+  return periodSeconds({ count: age.count, unit: age.unit });
+}
+
+/** The WAL compressions barkeep can write. */
+export type WalCompression = 'gzip' | 'zstd' | 'lz4' | 'none';
+
+const WAL_COMPRESSIONS: readonly WalCompression[] = ['gzip', 'zstd', 'lz4', 'none'];
+const parseKnownWalCompression = enumParser(WAL_COMPRESSIONS, { pigz: 'gzip', pygzip: 'gzip' });
+const FOREIGN_WAL_COMPRESSIONS = new Set(['bzip2', 'pybzip2', 'xz', 'snappy', 'custom']);
+
+/**
+ * Barman's `compression` for WAL files. Barman's pigz and pygzip write plain gzip, so they map
+ * to gzip; the other Barman formats are refused with a message saying what barkeep can write.
+ */
+export const parseWalCompression: ValueParser<WalCompression> = (raw) => {
+  const word = raw.trim().toLowerCase();
+  if (FOREIGN_WAL_COMPRESSIONS.has(word)) {
+    throw new ValueError(
+      `barkeep cannot write '${word}' compressed WAL files; use one of ${WAL_COMPRESSIONS.join(', ')} (pigz and pygzip are taken as gzip)`,
+    );
+  }
+  return parseKnownWalCompression(raw);
+};
+
+/** Barman's `compression_level`: `low`, `medium`, `high` or a whole number (zstd allows negatives). */
+export type CompressionLevel = 'low' | 'medium' | 'high' | number;
+
+const parseLevelWord = enumParser(['low', 'medium', 'high']);
+
+/** Parses `compression_level`. */
+export const parseCompressionLevel: ValueParser<CompressionLevel> = (raw) => {
+  const text = raw.trim();
+  if (/^[+-]?\d+$/.test(text)) return Number.parseInt(text, 10);
+  try {
+    return parseLevelWord(text);
+  } catch {
+    throw new ValueError(`'${raw}' is not a compression level (use low, medium, high or a number)`);
+  }
+};
+
+/** Per-tablespace bandwidth limits in KB/s, keyed by tablespace name. */
+export type TablespaceBandwidth = Readonly<Record<string, number>>;
+
+/**
+ * Barman's `tablespace_bandwidth_limit`: `name:kbps` pairs separated by commas or spaces,
+ * e.g. `tbs1:1000, tbs2:500`.
+ */
+export const parseTablespaceBandwidth: ValueParser<TablespaceBandwidth> = (raw) => {
+  const limits: Record<string, number> = {};
+  for (const pair of raw.split(/[\s,]+/).filter((part) => part !== '')) {
+    const match = /^([^:]+):(\d+)$/.exec(pair);
+    if (!match) {
+      throw new ValueError(`'${pair}' is not a tablespace limit (use NAME:KBPS, comma-separated)`);
+    }
+    limits[match[1]!] = Number.parseInt(match[2]!, 10);
+  }
+  return limits;
+};
+
+/** A replication slot name: lower-case letters, digits and `_` (upper case is folded, as Barman does). */
+export const parseSlotName: ValueParser<string> = (raw) => {
+  const name = raw.trim().toLowerCase();
+  if (!/^[0-9a-z_]+$/.test(name)) {
+    throw new ValueError(
+      `'${raw}' is not a replication slot name (only letters, digits and underscores)`,
+    );
+  }
+  return name;
+};
+
+/** An absolute path (Barman refuses relative staging paths). */
+export const parseAbsolutePath: ValueParser<string> = (raw) => {
+  const path = raw.trim();
+  if (!path.startsWith('/')) throw new ValueError(`'${raw}' is not an absolute path`);
+  return path;
+};
+
+/** A comma-separated list of names, none of them empty (Barman's snapshot_disks). */
+export const parseNameList: ValueParser<string[]> = (raw) => {
+  const names = raw.split(',').map((part) => part.trim());
+  if (names.some((name) => name === '')) {
+    throw new ValueError(`'${raw}' has an empty name in its comma-separated list`);
+  }
+  return names;
+};

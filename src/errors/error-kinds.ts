@@ -22,7 +22,10 @@ export const errorKinds = {
   /** A key that neither barkeep nor Barman knows. */
   configUnknownKey: { exitCode: 2, hint: 'Remove the key or correct its spelling.' },
   /** A known key with a value that does not parse, or in a section where it is not allowed. */
-  configInvalidValue: { exitCode: 2, hint: "See 'barkeep show-servers' and the README for values." },
+  configInvalidValue: {
+    exitCode: 2,
+    hint: "See 'barkeep show-servers' and the README for values.",
+  },
   /** A server name on the command line that no section defines. */
   unknownServer: { exitCode: 2, hint: "Run 'barkeep list-servers' to see the configured servers." },
   /** Another barkeep process holds the lock for this server and operation. */

@@ -33,7 +33,13 @@ export function ioError(what: string, path: string, error: unknown): BarkeepErro
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
   const why = reasons[code] ?? (error instanceof Error ? error.message : String(error));
   const hint = hints[code];
-  return new BarkeepError('io', { what, subject: path, why, cause: error, ...(hint ? { hint } : {}) });
+  return new BarkeepError('io', {
+    what,
+    subject: path,
+    why,
+    cause: error,
+    ...(hint ? { hint } : {}),
+  });
 }
 
 /** The errno code of a Node.js system error, or undefined. */

@@ -1,6 +1,9 @@
 // Bundles src/main.ts into dist/barkeep.js with esbuild.
 // Native addons and pg's optional native binding stay external: they are loaded from node_modules.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
   entryPoints: ['src/main.ts'],
@@ -16,5 +19,6 @@ await build({
   banner: {
     js: "import { createRequire as __barkeepCreateRequire } from 'node:module'; const require = __barkeepCreateRequire(import.meta.url);",
   },
+  define: { __BARKEEP_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });

@@ -1,0 +1,48 @@
+// `npm run demo` as a new user runs it: the built CLI, no configuration, nothing left behind.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, it } from 'node:test';
+import { runBarkeep } from '../support/cli.ts';
+
+function leftovers(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('barkeep-demo-'));
+}
+
+describe('barkeep demo', () => {
+  it('starts a cluster, checks it, archives WAL and tears everything down', async () => {
+    const before = new Set(leftovers());
+    const run = await runBarkeep(['demo'], { timeoutMs: 120_000 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    for (const step of [
+      '==> Starting a throwaway PostgreSQL cluster',
+      '==> Writing the barkeep configuration',
+      'check demo',
+      'PostgreSQL: OK',
+      'systemid coherence: OK',
+      'demo_rows holds 1000 rows',
+      '==> Tearing everything down',
+      'Demo complete',
+    ]) {
+      assert.ok(run.stdout.includes(step), `missing '${step}' in:\n${run.stdout}`);
+    }
+    assert.deepEqual(
+      leftovers().filter((name) => !before.has(name)),
+      [],
+    );
+  });
+
+  it('tears down when interrupted with SIGINT', async () => {
+    const before = new Set(leftovers());
+    const run = await runBarkeep(['demo'], {
+      timeoutMs: 120_000,
+      interruptWhenOutput: 'Writing the barkeep configuration',
+    });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout, /==> Tearing everything down/);
+    assert.deepEqual(
+      leftovers().filter((name) => !before.has(name)),
+      [],
+    );
+  });
+});

@@ -5,6 +5,13 @@ import type { ServerConfig } from '../config/settings.ts';
 import { isBarkeepError } from '../errors/barkeep-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { identifySystem } from '../postgres/identify-system.ts';
+import { probeServer } from '../postgres/probe-server.ts';
+import {
+  archiveCommandTargetCheck,
+  archiverErrorsCheck,
+  continuousArchivingCheck,
+  walArchiveCheck,
+} from './archive-checks.ts';
 import { type CheckResult, failed, passed, type ServerCheckReport } from './check-result.ts';
 import {
   archiveCommandCheck,
@@ -13,7 +20,6 @@ import {
   walLevelCheck,
   walSendersCheck,
 } from './postgres-checks.ts';
-import { probeServer } from './probe-server.ts';
 
 /** What the check runner needs from its caller. */
 export interface CheckEnvironment {
@@ -42,13 +48,18 @@ export async function runServerChecks(
     results.push(failed('PostgreSQL', 'conninfo is not set for this server'));
   } else {
     try {
-      const input = await probeServer(settings.conninfo, environment.env);
-      systemIdentifier = input.systemIdentifier;
-      serverMajor = String(Math.floor(input.serverVersionNum / 10000));
+      const { facts, archiver } = await probeServer(settings.conninfo, environment.env);
+      systemIdentifier = facts.systemIdentifier;
+      serverMajor = String(Math.floor(facts.serverVersionNum / 10000));
       results.push(passed('PostgreSQL'));
-      results.push(privilegesCheck(input), walLevelCheck(input));
-      if (settings.archiver) results.push(archiveModeCheck(input), archiveCommandCheck(input));
-      if (settings.streaming_archiver) results.push(walSendersCheck(input));
+      results.push(privilegesCheck(facts), walLevelCheck(facts));
+      if (settings.archiver) {
+        const command = archiveCommandCheck(facts);
+        results.push(archiveModeCheck(facts), command);
+        if (command.ok) results.push(archiveCommandTargetCheck(facts.archiveCommand, layout));
+        results.push(continuousArchivingCheck(archiver));
+      }
+      if (settings.streaming_archiver) results.push(walSendersCheck(facts));
     } catch (error) {
       results.push(failed('PostgreSQL', reason(error)));
     }
@@ -91,6 +102,8 @@ export async function runServerChecks(
 
   const directories = await directoriesCheck(layout);
   results.push(directories);
+  if (directories.ok)
+    results.push(await walArchiveCheck(layout), await archiverErrorsCheck(layout));
   if (directories.ok && systemIdentifier !== undefined) {
     results.push(
       await systemIdCheck(layout.identityFile, systemIdentifier, serverMajor ?? '', logger),

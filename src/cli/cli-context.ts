@@ -1,4 +1,5 @@
 import type { BarkeepConfig } from '../config/settings.ts';
+import { ioError } from '../errors/system-error.ts';
 import { consoleSink } from '../logging/console-sink.ts';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../logging/logger.ts';
 
@@ -22,6 +23,8 @@ export interface CliContext {
   print(line?: string): void;
   /** The one JSON document of `-f json`. */
   printJson(value: unknown): void;
+  /** Raw bytes on stdout (get-wal), not silenced by -q; resolves once written. */
+  writeBinary(data: Uint8Array): Promise<void>;
   /** Aborted on SIGINT/SIGTERM; handlers are installed on first use. */
   interrupted(): AbortSignal;
 }
@@ -74,6 +77,17 @@ export function createCliContext(globals: GlobalOptions, command: string, io: Cl
     printJson: (value) => {
       io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
+    writeBinary: (data) =>
+      new Promise<void>((resolve, reject) => {
+        const fail = (error: unknown) =>
+          reject(ioError('cannot write to standard output', 'stdout', error));
+        io.stdout.once('error', fail);
+        io.stdout.write(data, (error) => {
+          io.stdout.off('error', fail);
+          if (error) fail(error);
+          else resolve();
+        });
+      }),
     interrupted: () => {
       if (!abort) {
         const controller = new AbortController();

@@ -1,4 +1,3 @@
-import { reportPassed } from '../check/check-result.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import type { RegisterCommand } from './command-runtime.ts';
 
@@ -29,10 +28,11 @@ export const registerDemo: RegisterCommand = (program, runtime) => {
             signal,
             ...(options.pgVersion !== undefined ? { major: options.pgVersion } : {}),
           });
-          const ok = reportPassed(outcome.checks) && outcome.archivedSegments > 0;
+          const ok =
+            outcome.checksPassed && outcome.archivedSegments > 0 && outcome.restoredIdentical;
           context.print(
             ok
-              ? '\nDemo complete: every check passed and WAL was archived.'
+              ? '\nDemo complete: WAL archived, fetched back identical, every check passed.'
               : '\nDemo finished with failures (see above).',
           );
           return ok ? 0 : 1;

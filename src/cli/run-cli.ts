@@ -3,7 +3,7 @@ import { BarkeepError } from '../errors/barkeep-error.ts';
 import { VERSION } from '../version.ts';
 import { type CliIo, createCliContext, type GlobalOptions } from './cli-context.ts';
 import { commandRegistrations } from './command-list.ts';
-import type { CommandRuntime } from './command-runtime.ts';
+import { CommandFailure, type CommandRuntime } from './command-runtime.ts';
 import { formatError } from './format-error.ts';
 
 const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -52,9 +52,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     await program.parseAsync(argv as string[]);
   } catch (error) {
     if (error instanceof CommanderError) return commanderExit(error, io);
-    const formatted = formatError(error, debug);
+    const failure = error instanceof CommandFailure ? error.error : error;
+    const formatted = formatError(failure, debug);
     for (const line of formatted.lines) io.stderr.write(`${line}\n`);
-    return formatted.exitCode;
+    return error instanceof CommandFailure
+      ? error.exitCodeFor(failure, formatted.exitCode)
+      : formatted.exitCode;
   }
   return exitCode;
 }

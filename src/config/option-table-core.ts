@@ -134,7 +134,7 @@ export const coreOptions = {
   }),
   compression: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseWalCompression,
     doc: 'Compression for archived WAL files: gzip, zstd, lz4 or none.',
   }),

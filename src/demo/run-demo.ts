@@ -1,13 +1,12 @@
-import { chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServerLayout, serverLayout } from '../catalog/server-layout.ts';
-import type { ServerCheckReport } from '../check/check-result.ts';
-import { runServerChecks } from '../check/run-server-checks.ts';
-import { loadConfig } from '../config/load-config.ts';
 import type { Logger } from '../logging/logger.ts';
-import { lookupOsUser } from '../sandbox/os-user.ts';
+import { installCliCopy } from '../sandbox/install-cli-copy.ts';
+import { lookupOsUser, type OsUser } from '../sandbox/os-user.ts';
 import { startThrowawayCluster, type ThrowawayCluster } from '../sandbox/throwaway-cluster.ts';
+import { runAs } from './run-as.ts';
 
 /** How the demo tells what it does; the CLI prints it. */
 export interface DemoNarrator {
@@ -29,50 +28,56 @@ export interface DemoOptions {
 
 /** What the demo proved. */
 export interface DemoOutcome {
-  readonly checks: ServerCheckReport;
+  readonly checksPassed: boolean;
   readonly archivedSegments: number;
+  readonly restoredIdentical: boolean;
 }
 
 const SERVER = 'demo';
 
 /**
- * The demo: a throwaway PostgreSQL cluster in a temporary directory, a barkeep configuration
- * for it, `check`, some writes whose WAL reaches `incoming/` through archive_command, and a
- * full teardown (also when interrupted). Later features extend it until it shows the whole
- * cycle: archive, stream, backup, point-in-time recovery, restart, row counts.
+ * The demo: a throwaway PostgreSQL cluster whose archive_command is `barkeep put-wal`, a
+ * barkeep configuration for it, WAL written, switched and archived (zstd), a segment fetched
+ * back with get-wal and compared byte for byte, `check`, and a full teardown (also when
+ * interrupted). barkeep runs as the cluster's OS user, from a copy that user can read. Later
+ * features extend it until it shows the whole cycle: stream, backup, point-in-time recovery,
+ * restart, row counts.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const { narrator, signal } = options;
   const demoDir = await mkdtemp(join(tmpdir(), 'barkeep-demo-'));
+  const user = process.getuid?.() === 0 ? lookupOsUser('postgres') : undefined;
   let cluster: ThrowawayCluster | undefined;
   try {
-    narrator.step('Preparing a catalog for server "demo"');
+    narrator.step('Preparing a catalog for server "demo" and a copy of barkeep PostgreSQL can run');
     const home = join(demoDir, 'home');
+    const configFile = join(demoDir, 'barkeep.conf');
     const layout = serverLayout(SERVER, { barman_home: home });
     await ensureServerLayout(layout);
-    await shareWithPostgres(demoDir, [home, layout.backupDirectory, layout.incoming]);
+    await mkdir(join(demoDir, 'cli'));
+    const barkeep = installCliCopy(join(demoDir, 'cli'));
+    await giveTo(user, demoDir);
     narrator.detail(`barman_home = ${home}`);
+    narrator.detail(`barkeep = ${barkeep}`);
     signal.throwIfAborted();
 
-    narrator.step('Starting a throwaway PostgreSQL cluster');
+    narrator.step('Starting a throwaway PostgreSQL cluster that archives through barkeep put-wal');
     cluster = await startThrowawayCluster({
       label: 'demo',
       ...(options.major !== undefined ? { major: options.major } : {}),
       settings: {
-        wal_level: 'replica',
         archive_mode: 'on',
-        archive_command: `test ! -f ${layout.incoming}/%f && cp %p ${layout.incoming}/%f`,
-        archive_timeout: 0,
+        archive_command: `${barkeep} -c ${configFile} put-wal ${SERVER} %p`,
+        wal_keep_size: '256MB',
       },
     });
     narrator.detail(
       `PostgreSQL ${cluster.major} on ${cluster.host}:${cluster.port}, PGDATA ${cluster.dataDir} (pid ${cluster.pid}, user ${cluster.osUser})`,
     );
-    narrator.detail(`archive_command copies completed segments into ${layout.incoming}`);
+    narrator.detail(`archive_command = '${barkeep} -c ${configFile} put-wal ${SERVER} %p'`);
     signal.throwIfAborted();
 
     narrator.step('Writing the barkeep configuration');
-    const configFile = join(demoDir, 'barkeep.conf');
     const configText = [
       '[barkeep]',
       `barman_home = ${home}`,
@@ -83,32 +88,65 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       `streaming_conninfo = ${cluster.conninfo()}`,
       'archiver = on',
       'streaming_archiver = on',
+      'compression = zstd',
       '',
     ].join('\n');
     await writeFile(configFile, configText);
+    await giveTo(user, configFile);
     for (const line of configText.trimEnd().split('\n')) narrator.detail(line);
     signal.throwIfAborted();
 
-    narrator.step(`barkeep -c ${configFile} check ${SERVER}`);
-    const config = await loadConfig({ explicitFile: configFile });
-    const checks = await runServerChecks(config.servers.get(SERVER)!, { logger: options.logger });
-    for (const result of checks.results) {
-      narrator.detail(`${result.name}: ${result.ok ? 'OK' : `FAILED (${result.hint})`}`);
+    const run = async (args: string[], binaryOutputTo?: string) => {
+      narrator.detail(`$ barkeep ${args.join(' ')}${binaryOutputTo ? ` > ${binaryOutputTo}` : ''}`);
+      const result = await runAs(barkeep, ['-c', configFile, ...args], user);
+      const text = `${binaryOutputTo ? '' : result.stdout.toString('utf8')}${result.stderr}`;
+      for (const line of text.trimEnd().split('\n')) {
+        if (line !== '') narrator.detail(`  ${line}`);
+      }
+      return result;
+    };
+
+    narrator.step(
+      'Writing 100000 rows, then closing the WAL segment and waiting for it in the archive',
+    );
+    await cluster.query('CREATE TABLE demo_rows (id int PRIMARY KEY, note text)');
+    await cluster.query(
+      "INSERT INTO demo_rows SELECT g, 'row ' || g FROM generate_series(1, 100000) g",
+    );
+    await run(['switch-wal', '--archive', SERVER]);
+    signal.throwIfAborted();
+
+    narrator.step('What the archive holds (wals/, compressed with zstd, indexed in xlog.db)');
+    const stored = await storedSegments(layout.wals);
+    for (const { name, size } of stored) {
+      const original = (await stat(join(cluster.dataDir, 'pg_wal', name)).catch(() => undefined))
+        ?.size;
+      narrator.detail(
+        `${name}  ${size} bytes${original ? ` (${Math.round((100 * size) / original)}% of ${original})` : ''}`,
+      );
     }
     signal.throwIfAborted();
 
-    narrator.step('Writing rows and switching WAL, so archive_command ships a segment');
-    await cluster.query('CREATE TABLE demo_rows (id int PRIMARY KEY, note text)');
-    await cluster.query(
-      "INSERT INTO demo_rows SELECT g, 'row ' || g FROM generate_series(1, 1000) g",
+    narrator.step(
+      'Fetching a segment back as restore_command would, and comparing it byte for byte',
     );
-    await cluster.query('SELECT pg_switch_wal()');
-    const archivedSegments = await waitForSegments(layout.incoming, signal);
-    const [count] = await cluster.query<{ count: string }>('SELECT count(*) FROM demo_rows');
-    narrator.detail(
-      `demo_rows holds ${count?.count} rows; ${archivedSegments} WAL segment(s) arrived in incoming/`,
-    );
-    return { checks, archivedSegments };
+    const sample = stored[stored.length - 1]?.name;
+    let restoredIdentical = false;
+    if (sample) {
+      const fetched = await run(['get-wal', SERVER, sample], `restored/${sample}`);
+      const original = await readFile(join(cluster.dataDir, 'pg_wal', sample));
+      restoredIdentical = fetched.code === 0 && fetched.stdout.equals(original);
+      narrator.detail(
+        restoredIdentical
+          ? `${sample}: identical to pg_wal/${sample}`
+          : `${sample}: DIFFERENT from pg_wal/${sample}`,
+      );
+    }
+    signal.throwIfAborted();
+
+    narrator.step(`barkeep check ${SERVER}`);
+    const check = await run(['check', SERVER]);
+    return { checksPassed: check.code === 0, archivedSegments: stored.length, restoredIdentical };
   } finally {
     narrator.step('Tearing everything down');
     if (cluster) {
@@ -120,24 +158,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   }
 }
 
-/**
- * As root the cluster runs as the `postgres` OS user, and its archive_command writes into
- * incoming/: hand those directories to that user, as a real setup would give incoming/ to the
- * user that ships WAL.
- */
-async function shareWithPostgres(demoDir: string, directories: string[]): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  const user = lookupOsUser('postgres');
-  for (const directory of [demoDir, ...directories]) await chown(directory, user.uid, user.gid);
+/** As root, hand the demo's files to the cluster's OS user, who runs archive_command. */
+async function giveTo(user: OsUser | undefined, path: string): Promise<void> {
+  if (!user) return;
+  await chown(path, user.uid, user.gid);
+  const info = await stat(path);
+  if (!info.isDirectory()) return;
+  for (const name of await readdir(path)) await giveTo(user, join(path, name));
 }
 
-async function waitForSegments(incoming: string, signal: AbortSignal): Promise<number> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    signal.throwIfAborted();
-    const segments = (await readdir(incoming)).filter((name) => /^[0-9A-F]{24}$/.test(name));
-    if (segments.length > 0) return segments.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+async function storedSegments(wals: string): Promise<{ name: string; size: number }[]> {
+  const found: { name: string; size: number }[] = [];
+  for (const directory of (await readdir(wals))
+    .filter((name) => /^[0-9A-F]{16}$/.test(name))
+    .sort()) {
+    for (const name of (await readdir(join(wals, directory))).sort()) {
+      if (/^[0-9A-F]{24}$/.test(name))
+        found.push({ name, size: (await stat(join(wals, directory, name))).size });
+    }
   }
-  return 0;
+  return found;
 }

@@ -47,6 +47,31 @@ export const errorKinds = {
     exitCode: 1,
     hint: 'Point conninfo at the right cluster, or give the new cluster its own server section.',
   },
+  /** A file offered for archiving that is not a WAL file, or whose content contradicts its name. */
+  walInvalid: {
+    exitCode: 1,
+    hint: 'The file was not stored; it is kept in errors/ when it came from incoming/.',
+  },
+  /** A WAL file whose name is already archived with different content. */
+  walDuplicate: {
+    exitCode: 1,
+    hint: 'The stored file was kept unchanged and the new one saved in errors/; compare them and remove the wrong one.',
+  },
+  /** get-wal: the requested WAL file is not in the archive (restore_command moves on). */
+  walNotFound: {
+    exitCode: 1,
+    hint: 'Check with list-backups / the wals/ directory which WAL the archive holds.',
+  },
+  /** Stored data (a compressed WAL file, a backup archive) that is damaged or cut short. */
+  corruptArchive: {
+    exitCode: 1,
+    hint: 'The stored copy is damaged: restore it from another copy or archive the file again.',
+  },
+  /** Stored data in a compression format barkeep recognises but cannot decode (bzip2, xz, snappy). */
+  unsupportedCompression: {
+    exitCode: 1,
+    hint: 'Decompress it with the matching tool (bzip2 -d, xz -d, python-snappy) or with Barman; barkeep reads gzip, zstd and lz4.',
+  },
   /** A file-system operation failed (permission, full disk, missing directory). */
   io: { exitCode: 1, hint: 'Check permissions and free space.' },
   /** A command-level operation failed for a reason explained in the message. */

@@ -179,7 +179,9 @@ function serverEnvironment(osUser: OsUser | undefined): NodeJS.ProcessEnv {
   }
   env['LC_ALL'] = 'C';
   if (osUser !== undefined) {
-    delete env['NODE_V8_COVERAGE']; // barkeep run by archive_command cannot write root's coverage
+    // barkeep run by archive_command cannot write root's coverage directory. An empty value, not
+    // a deleted one: Node copies the variable back into a child's environment when it is absent.
+    env['NODE_V8_COVERAGE'] = '';
     env['HOME'] = osUser.home;
     env['USER'] = osUser.name;
     env['LOGNAME'] = osUser.name;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ioError } from '../errors/system-error.ts';
+import { errnoCode, ioError } from '../errors/system-error.ts';
 
 /** A name beside `path` that no other writer uses, hidden from directory scans by its dot. */
 export function temporaryNameFor(path: string): string {
@@ -82,4 +82,40 @@ export async function ensureDirectory(path: string, mode = 0o700): Promise<void>
     current = dirname(current);
   }
   for (const parent of parents.reverse()) await fsyncDirectory(parent);
+}
+
+/**
+ * Creates a file durably without ever replacing one: the data is written and fsynced under a
+ * temporary name, then hard-linked to `path`, which fails when `path` exists. Returns `exists`
+ * (and writes nothing) when another writer got there first. This is how archived WAL is stored:
+ * a file already safe is never overwritten, even by a concurrent writer.
+ */
+export async function createFileDurable(
+  path: string,
+  data: string | Uint8Array,
+  options: DurableWriteOptions = {},
+): Promise<'created' | 'exists'> {
+  const temporary = temporaryNameFor(path);
+  try {
+    const handle = await open(temporary, 'wx', options.mode ?? 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temporary, path);
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') return 'exists';
+      throw error;
+    }
+  } catch (error) {
+    throw ioError('cannot write file', path, error);
+  } finally {
+    // The temporary name is ours alone; once linked (or refused) it is no longer needed.
+    await rm(temporary, { force: true });
+  }
+  await fsyncDirectory(dirname(path));
+  return 'created';
 }

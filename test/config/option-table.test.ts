@@ -76,6 +76,7 @@ const IMPLEMENTED = [
   'streaming_wals_directory',
   'errors_directory',
   'barman_lock_directory',
+  'compression',
 ];
 
 const entries = Object.entries(optionTable);

@@ -15,14 +15,17 @@ describe('barkeep demo', () => {
     const run = await runBarkeep(['demo'], { timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stdout + run.stderr);
     for (const step of [
-      '==> Starting a throwaway PostgreSQL cluster',
+      '==> Starting a throwaway PostgreSQL cluster that archives through barkeep put-wal',
       '==> Writing the barkeep configuration',
-      'check demo',
+      '$ barkeep switch-wal --archive demo',
+      ', archived',
+      ': identical to pg_wal/',
+      '$ barkeep check demo',
       'PostgreSQL: OK',
+      'WAL archive: OK',
       'systemid coherence: OK',
-      'demo_rows holds 1000 rows',
       '==> Tearing everything down',
-      'Demo complete',
+      'Demo complete: WAL archived, fetched back identical, every check passed.',
     ]) {
       assert.ok(run.stdout.includes(step), `missing '${step}' in:\n${run.stdout}`);
     }

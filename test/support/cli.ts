@@ -1,28 +1,17 @@
 // Test helpers that run the built CLI, as root or as another OS user (PostgreSQL runs barkeep as
 // its own account from archive_command/restore_command, so tests must be able to do the same).
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxCleanup } from '../../src/sandbox/cleanup-registry.ts';
+import { installCliCopy } from '../../src/sandbox/install-cli-copy.ts';
 import { lookupOsUser } from '../../src/sandbox/os-user.ts';
 import { createSandboxDirectory } from '../../src/sandbox/sandbox-directory.ts';
 
 /** The repository root (this file is test/support/cli.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Native addons the bundle keeps external; copied along when installed. */
-const externalPackages = ['zstd-napi', 'lz4-napi'];
 
 /** Per-process cache of the installed copy (test helper state, not product code). */
 const installCache: { launcher?: string } = {};
@@ -39,10 +28,10 @@ export function ensureBuilt(): void {
 }
 
 /**
- * Installs the built CLI (dist/, bin/barkeep, package.json and the external native addons with
- * their dependencies) into a world-readable sandbox directory, once per test process, and returns
- * the path of an executable launcher there that any OS user can run, e.g. in archive_command.
- * The copy is removed when the process exits (or by the sweeper if it is SIGKILLed).
+ * Installs the built CLI into a world-readable sandbox directory, once per test process, and
+ * returns the path of an executable launcher there that any OS user can run, e.g. in
+ * archive_command. The copy is removed when the process exits (or by the sweeper if it is
+ * SIGKILLed).
  */
 export function installCliForOsUser(): string {
   if (installCache.launcher !== undefined) return installCache.launcher;
@@ -51,53 +40,8 @@ export function installCliForOsUser(): string {
   sandboxCleanup.add({
     emergencyCleanup: () => rmSync(directory, { recursive: true, force: true }),
   });
-  cpSync(join(repoRoot, 'dist'), join(directory, 'dist'), { recursive: true });
-  cpSync(join(repoRoot, 'bin'), join(directory, 'bin'), { recursive: true });
-  cpSync(join(repoRoot, 'package.json'), join(directory, 'package.json'));
-  const copied = new Set<string>();
-  for (const name of externalPackages) copyPackage(name, directory, copied);
-  const launcher = join(directory, 'barkeep');
-  writeFileSync(
-    launcher,
-    `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(join(directory, 'dist', 'barkeep.js'))} "$@"\n`,
-  );
-  makeWorldReadable(directory);
-  installCache.launcher = launcher;
-  return launcher;
-}
-
-/** Copies node_modules/<name> and, recursively, its installed (optional) dependencies. */
-function copyPackage(name: string, directory: string, copied: Set<string>): void {
-  const source = join(repoRoot, 'node_modules', name);
-  if (copied.has(name) || !existsSync(source)) return;
-  copied.add(name);
-  cpSync(source, join(directory, 'node_modules', name), { recursive: true, dereference: true });
-  let manifest: { dependencies?: object; optionalDependencies?: object } = {};
-  try {
-    manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8'));
-  } catch {
-    return;
-  }
-  const names = [
-    ...Object.keys(manifest.dependencies ?? {}),
-    ...Object.keys(manifest.optionalDependencies ?? {}),
-  ];
-  for (const dependency of names) copyPackage(dependency, directory, copied);
-}
-
-function makeWorldReadable(path: string): void {
-  const info = lstatSync(path);
-  if (info.isSymbolicLink()) return;
-  if (info.isDirectory()) {
-    chmodSync(path, 0o755);
-    for (const name of readdirSync(path)) makeWorldReadable(join(path, name));
-  } else {
-    chmodSync(path, (info.mode & 0o111) !== 0 || path.endsWith('/barkeep') ? 0o755 : 0o644);
-  }
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
+  installCache.launcher = installCliCopy(directory);
+  return installCache.launcher;
 }
 
 /** Options of `runBarkeep`. */
@@ -120,6 +64,8 @@ export interface RunBarkeepOptions {
 export interface RunBarkeepResult {
   readonly code: number;
   readonly stdout: string;
+  /** stdout as bytes (get-wal writes binary). */
+  readonly stdoutBuffer: Buffer;
   readonly stderr: string;
 }
 
@@ -139,7 +85,9 @@ export function runBarkeep(
     cwd = options.cwd ?? tmpdir();
     ids = { uid: user.uid, gid: user.gid };
     Object.assign(env, { HOME: user.home, USER: user.name, LOGNAME: user.name });
-    delete env['NODE_V8_COVERAGE']; // that user cannot write root's coverage directory
+    // That user cannot write root's coverage directory. Deleting the variable is not enough:
+    // Node copies it back into a child's environment unless the child's own value is set.
+    env['NODE_V8_COVERAGE'] = '';
   }
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];
@@ -178,14 +126,15 @@ export function runBarkeep(
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      const out = Buffer.concat(stdout).toString('utf8');
+      const outBuffer = Buffer.concat(stdout);
+      const out = outBuffer.toString('utf8');
       const err = Buffer.concat(stderr).toString('utf8');
       if (timedOut) {
         reject(new Error(`barkeep ${args.join(' ')} timed out after ${timeoutMs} ms:\n${err}`));
         return;
       }
       const signalCode = signal === null ? 0 : 128 + (constants.signals[signal] ?? 0);
-      resolve({ code: code ?? signalCode, stdout: out, stderr: err });
+      resolve({ code: code ?? signalCode, stdout: out, stdoutBuffer: outBuffer, stderr: err });
     });
   });
 }

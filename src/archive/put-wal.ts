@@ -1,0 +1,83 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ensureServerLayout, serverLayout } from '../catalog/server-layout.ts';
+import type { ServerConfig } from '../config/settings.ts';
+import { ioError } from '../errors/system-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { keepCopyInErrors } from './errors-directory.ts';
+import { expectedSystemId } from './expected-system-id.ts';
+import {
+  type ArchiveTarget,
+  type OfferedWalFile,
+  type StoreOutcome,
+  storeWalFile,
+} from './store-wal-file.ts';
+import { WalRejection } from './wal-rejection.ts';
+import { appendXlogDb, xlogDbTailHas } from './xlog-db.ts';
+
+/**
+ * The archive target of a server: its catalog, its WAL compression and the system identifier
+ * its WAL must carry (learned on first contact).
+ */
+export async function archiveTarget(server: ServerConfig, logger: Logger): Promise<ArchiveTarget> {
+  const layout = serverLayout(server.name, server.settings);
+  await ensureServerLayout(layout);
+  return {
+    server: server.name,
+    layout,
+    compression: server.settings.compression ?? 'none',
+    systemIdentifier: await expectedSystemId(layout, server.settings.conninfo, logger),
+  };
+}
+
+/**
+ * `put-wal SERVER FILE`, the archive_command path: read the file PostgreSQL hands over, verify
+ * and store it (see storeWalFile), and index it in xlog.db. A rejected duplicate is also kept in
+ * `errors/` for the operator; PostgreSQL keeps its copy and retries, so nothing is lost.
+ */
+export async function putWalFile(
+  server: ServerConfig,
+  path: string,
+  logger: Logger,
+): Promise<StoreOutcome> {
+  let data: Buffer;
+  let mtimeMs: number;
+  try {
+    [data, mtimeMs] = await Promise.all([readFile(path), stat(path).then((info) => info.mtimeMs)]);
+  } catch (error) {
+    throw ioError('cannot read WAL file', path, error);
+  }
+  const target = await archiveTarget(server, logger);
+  return storeAndIndex({ name: basename(path), data, mtimeMs }, target, logger);
+}
+
+/**
+ * Stores one offered file and indexes it; shared by put-wal's two forms (a path, or Barman's
+ * tar stream). A file already archived identically is indexed again only when a crash left its
+ * line out.
+ */
+export async function storeAndIndex(
+  file: OfferedWalFile,
+  target: ArchiveTarget,
+  logger: Logger,
+): Promise<StoreOutcome> {
+  let outcome: StoreOutcome;
+  try {
+    outcome = await storeWalFile(file, target);
+  } catch (error) {
+    if (error instanceof WalRejection && error.suffix === 'duplicate') {
+      const kept = await keepCopyInErrors(target.layout, file.name, file.data, 'duplicate');
+      logger.error(`${file.name}: ${error.why}; the offered file was kept as ${kept}`);
+    }
+    throw error;
+  }
+  if (outcome.kind === 'stored') {
+    await appendXlogDb(target.layout, [outcome.entry]);
+    logger.debug(`archived ${file.name}`, { path: outcome.path, size: outcome.entry.size });
+  } else {
+    if (!(await xlogDbTailHas(target.layout, file.name)))
+      await appendXlogDb(target.layout, [outcome.entry]);
+    logger.info(`${file.name} is already archived with the same content; nothing changed`);
+  }
+  return outcome;
+}

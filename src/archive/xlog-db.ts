@@ -1,0 +1,152 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lockPath, type ServerLayout } from '../catalog/server-layout.ts';
+import { errnoCode, ioError } from '../errors/system-error.ts';
+import { acquireLock } from '../storage/process-lock.ts';
+
+/** One line of `wals/xlog.db`: Barman's index of archived WAL files. */
+export interface XlogDbEntry {
+  /** The WAL file name (segment, `.partial`, `.backup` or `.history`). */
+  readonly name: string;
+  /** Size in bytes of the file as stored in `wals/` (compressed when compressed). */
+  readonly size: number;
+  /** Seconds since the epoch (fractional), the time the file was archived. */
+  readonly time: number;
+  /** `gzip`, `zstd`, `lz4`, or undefined (Barman writes `None`). */
+  readonly compression: string | undefined;
+}
+
+/** Barman's line format: `name<TAB>size<TAB>time<TAB>compression`, `None` for no compression. */
+export function formatXlogDbLine(entry: XlogDbEntry): string {
+  return `${entry.name}\t${entry.size}\t${entry.time}\t${entry.compression ?? 'None'}\n`;
+}
+
+/**
+ * Parses one xlog.db line; undefined for a blank or malformed line. Like Barman it accepts 3
+ * fields (no compression), 4, and 5 (Barman 3.14+ adds encryption, which barkeep ignores).
+ */
+export function parseXlogDbLine(line: string): XlogDbEntry | undefined {
+  const fields = line.trim().split(/\s+/);
+  if (fields.length < 3 || fields.length > 5) return undefined;
+  const [name, size, time, compression = 'None'] = fields as [string, string, string, string?];
+  if (!/^\d+$/.test(size) || Number.isNaN(Number(time))) return undefined;
+  return {
+    name,
+    size: Number(size),
+    time: Number(time),
+    compression: compression === 'None' ? undefined : compression,
+  };
+}
+
+/**
+ * Appends entries to xlog.db under the server's xlogdb lock, then fsyncs it. The lock keeps
+ * lines of concurrent writers (put-wal from the archiver, archive-wal from cron) whole; appends
+ * of a few bytes are cheap, so the lock is held for milliseconds.
+ */
+export async function appendXlogDb(
+  layout: ServerLayout,
+  entries: readonly XlogDbEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const lock = await acquireLock(lockPath(layout, 'xlogdb'), 'xlogdb');
+  try {
+    const handle = await open(layout.xlogDb, 'a', 0o600).catch((error: unknown) => {
+      throw ioError('cannot open WAL index', layout.xlogDb, error);
+    });
+    try {
+      await handle.appendFile(entries.map(formatXlogDbLine).join(''));
+      await handle.sync();
+    } catch (error) {
+      throw ioError('cannot append to WAL index', layout.xlogDb, error);
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * True when `name` is among the lines of the last `bytes` of xlog.db. Used when a file turns
+ * out to be archived already: a crash between storing a file and indexing it leaves the line
+ * missing, and it would be the newest one, so the tail is enough and no full scan is needed.
+ */
+export async function xlogDbTailHas(
+  layout: ServerLayout,
+  name: string,
+  bytes = 65_536,
+): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(layout.xlogDb, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw ioError('cannot read WAL index', layout.xlogDb, error);
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${name}\t`));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads every entry of xlog.db (for listings and retention; not on the archiving hot path). */
+export async function readXlogDb(layout: ServerLayout): Promise<XlogDbEntry[]> {
+  let text: string;
+  try {
+    const handle = await open(layout.xlogDb, 'r');
+    try {
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw ioError('cannot read WAL index', layout.xlogDb, error);
+  }
+  return text.split('\n').flatMap((line) => parseXlogDbLine(line) ?? []);
+}
+
+/** A stored file found in `wals/` while rebuilding the index. */
+export interface StoredWalFile {
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * Lists the files stored in `wals/`: `<tli+log>/` directories of segments and `.backup` files,
+ * and `.history` files at the top, sorted by name. Temporary files (dot names) are skipped.
+ */
+export async function listStoredWalFiles(layout: ServerLayout): Promise<StoredWalFile[]> {
+  const found: StoredWalFile[] = [];
+  const visit = async (directory: string, depth: number) => {
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw ioError('cannot list WAL directory', directory, error);
+    }
+    for (const name of names) {
+      if (name.startsWith('.') || name === 'xlog.db') continue;
+      const path = join(directory, name);
+      const info = await stat(path);
+      if (info.isDirectory()) {
+        if (depth === 0 && /^[0-9A-F]{16}$/.test(name)) await visit(path, 1);
+        continue;
+      }
+      found.push({ name, path, size: info.size, mtimeMs: info.mtimeMs });
+    }
+  };
+  await visit(layout.wals, 0);
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}

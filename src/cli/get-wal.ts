@@ -1,0 +1,88 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { selectServers } from '../config/select-servers.ts';
+import { isBarkeepError } from '../errors/barkeep-error.ts';
+import { ioError } from '../errors/system-error.ts';
+import { temporaryNameFor } from '../storage/durable-write.ts';
+import type { RegisterCommand } from './command-runtime.ts';
+
+/** `get-wal SERVER WAL_NAME`: restore_command's entry point. */
+export const registerGetWal: RegisterCommand = (program, runtime) => {
+  program
+    .command('get-wal')
+    .summary('write an archived WAL file to stdout or a directory (restore_command)')
+    .description(
+      "Write the decompressed WAL file to stdout (`restore_command = 'barkeep get-wal SERVER %f > %p'`) or into DIR. Exit 1 when the archive does not have it, so PostgreSQL moves on; 2 or more only for real faults.",
+    )
+    .argument('<SERVER>', 'server name')
+    .argument('<WAL_NAME>', 'WAL file name (%f)')
+    .option(
+      '-o, --output-directory <DIR>',
+      'write the file into DIR (atomically) instead of stdout',
+    )
+    .option('-P, --partial', 'also serve the streaming .partial segment')
+    .option(
+      '-p, --peek <N>',
+      'print the names of up to N WAL files from WAL_NAME on that the archive holds',
+      (value) => Number.parseInt(value, 10),
+    )
+    .option('-t, --test', 'only check that the archive can be read')
+    .option('-z, --gzip', 'gzip the output (barman-wal-restore -z)')
+    .action(
+      runtime.action(
+        'get-wal',
+        async (
+          context,
+          serverName: string,
+          walName: string,
+          options: {
+            outputDirectory?: string;
+            partial?: boolean;
+            peek?: number;
+            test?: boolean;
+            gzip?: boolean;
+          },
+        ) => {
+          const config = await context.config();
+          const [server] = selectServers(config, [serverName]);
+          if (options.test) {
+            context.print(`Ready to retrieve WAL files from the server ${server!.name}`);
+            return 0;
+          }
+          if (options.peek !== undefined) {
+            const { peekWal } = await import('../archive/peek-wal.ts');
+            for (const name of await peekWal(server!, walName, options.peek)) context.print(name);
+            return 0;
+          }
+          const { getWal } = await import('../archive/get-wal.ts');
+          const wal = await getWal(server!, walName, { partial: options.partial ?? false });
+          const data = options.gzip ? gzipSync(wal.data, { level: 1 }) : wal.data;
+          if (options.outputDirectory === undefined) {
+            await context.writeBinary(data);
+            return 0;
+          }
+          const path = join(options.outputDirectory, walName);
+          const temporary = temporaryNameFor(path);
+          try {
+            await writeFile(temporary, data, { mode: 0o600 });
+            await rename(temporary, path);
+          } catch (error) {
+            throw ioError('cannot write WAL file', path, error);
+          }
+          return 0;
+        },
+        { exitCodeFor: getWalExitCode },
+      ),
+    );
+};
+
+/**
+ * PostgreSQL's restore_command treats exit 1 as "not there, try elsewhere" and a code above 125
+ * as fatal: only a missing file exits 1; every real fault (a corrupt archive, an unreadable
+ * catalog, a bad configuration) exits 2 or more, so recovery stops instead of skipping WAL.
+ */
+function getWalExitCode(error: unknown, code: number): number {
+  if (isBarkeepError(error, 'walNotFound')) return 1;
+  return Math.min(Math.max(code, 2), 125);
+}

@@ -28,3 +28,9 @@ export function printTable(title, rows, referenceName) {
   console.log(text);
   return text;
 }
+
+/** The p-th percentile (nearest rank) of a list of numbers. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}

@@ -1,7 +1,7 @@
 // Runs the test suite with Node's test runner under c8 (line coverage of src/).
 // Usage: node scripts/run-tests.mjs [path-prefix ...]   (default: every test/**/*.test.ts)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function findTests(directory) {
@@ -34,6 +34,9 @@ const result = spawnSync(
     // child processes; its coverage is not remapped, because V8 marks a whole lazily compiled
     // bundle as executed and that would overstate what the tests prove.
     '--include=src/**',
+    // A private raw-coverage directory, so two runs in one checkout do not wipe each other's.
+    `--temp-directory=coverage/tmp-${process.pid}`,
+    '--clean',
     'node',
     '--import',
     'tsx',
@@ -44,4 +47,5 @@ const result = spawnSync(
   ],
   { stdio: 'inherit' },
 );
+rmSync(`coverage/tmp-${process.pid}`, { recursive: true, force: true });
 process.exit(result.status ?? 1);

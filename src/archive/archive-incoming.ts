@@ -91,8 +91,11 @@ async function archiveBatch(
         entries.push(outcome.entry);
         result.archived.push(source.name);
       } else {
-        // A crash between storing and indexing leaves the line out: add it back.
-        if (!(await xlogDbTailHas(target.layout, source.name))) entries.push(outcome.entry);
+        // A crash between storing and indexing leaves the line out: add it back. A name met
+        // twice in one batch (in incoming/ and in streaming/) is not indexed yet: skip it then.
+        const pending = entries.some((entry) => entry.name === source.name);
+        if (!pending && !(await xlogDbTailHas(target.layout, source.name)))
+          entries.push(outcome.entry);
         result.alreadyArchived.push(source.name);
       }
       done.push(source);

@@ -50,10 +50,15 @@ export async function getWal(
       source: 'archive',
       path: archived,
     };
-  if (parsed.kind === 'segment') {
+  if (parsed.kind === 'segment' || parsed.kind === 'history') {
+    // Written by our own receiver and not moved into wals/ yet: a completed segment, or the
+    // history file of a timeline it followed.
     const completed = join(layout.streaming, name);
     const fromStreaming = await readIfExists(completed);
     if (fromStreaming) return { name, data: fromStreaming, source: 'streaming', path: completed };
+  }
+  if (parsed.kind === 'segment') {
+    const completed = join(layout.streaming, name);
     if (options.partial) {
       const partialPath = `${completed}.partial`;
       const partial = await readIfExists(partialPath);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
 import { decompressBuffer } from '../compression/compress-buffer.ts';
 import { detectCompression } from '../compression/compression-format.ts';
 import type { ServerConfig } from '../config/settings.ts';
@@ -29,7 +29,7 @@ export async function putWalFromTarStream(
   logger: Logger,
 ): Promise<string[]> {
   const members = await readMembers(input);
-  const sumsName = members.find((member) => member.name in CHECKSUM_FILES)?.name as
+  const sumsName = members.find((member) => isChecksumFile(member.name))?.name as
     | keyof typeof CHECKSUM_FILES
     | undefined;
   if (sumsName === undefined)
@@ -37,7 +37,7 @@ export async function putWalFromTarStream(
   const sums = parseChecksums(
     members.find((member) => member.name === sumsName)!.data.toString('utf8'),
   );
-  const files = members.filter((member) => !(member.name in CHECKSUM_FILES));
+  const files = members.filter((member) => !isChecksumFile(member.name));
   if (files.length === 0) throw refused('stdin', 'the stream holds no WAL file');
   for (const file of files) {
     const expected = sums.get(file.name);
@@ -66,6 +66,21 @@ export async function putWalFromTarStream(
   return names;
 }
 
+/** True for `SHA256SUMS` and `MD5SUMS` (own keys only: a member named `constructor` is a file). */
+function isChecksumFile(name: string): boolean {
+  return Object.hasOwn(CHECKSUM_FILES, name);
+}
+
+/**
+ * A member's modification time in ms: the PAX `mtime` record when there is one (fractional, as
+ * Python's tarfile and tar(1) write it, and as Barman records it in xlog.db), else the header's
+ * whole seconds.
+ */
+function memberMtimeMs(header: Header): number | undefined {
+  const pax = Number((header.pax as Record<string, string> | null | undefined)?.['mtime']);
+  return Number.isFinite(pax) ? pax * 1000 : header.mtime?.getTime();
+}
+
 /** `<hex> *<name>` (binary mode, as Barman writes) or `<hex>  <name>` lines. */
 function parseChecksums(text: string): Map<string, string> {
   const sums = new Map<string, string>();
@@ -90,7 +105,7 @@ function readMembers(input: Readable): Promise<Member[]> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
       stream.on('end', () => {
-        members.push({ name, data: Buffer.concat(chunks), mtimeMs: header.mtime?.getTime() });
+        members.push({ name, data: Buffer.concat(chunks), mtimeMs: memberMtimeMs(header) });
         next();
       });
       stream.on('error', reject);

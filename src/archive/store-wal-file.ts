@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerLayout } from '../catalog/server-layout.ts';
 import { compressBuffer, decompressBuffer } from '../compression/compress-buffer.ts';
@@ -39,8 +39,9 @@ const STILL_ARRIVING_MS = 60_000;
  * The per-file work of put-wal and archive-wal: check that the name is a WAL file name and the
  * content matches it and this server (size, header, page address, timeline, system identifier),
  * then store it compressed under its plain name in `wals/`, durably, never replacing a stored
- * file. An identical file already stored is a success that changes nothing; different content
- * under an archived name is a `duplicate` rejection. Indexing in xlog.db is the caller's job.
+ * file, with the offered file's modification time (as Barman does; rebuild-xlogdb reads it). An
+ * identical file already stored is a success that changes nothing; different content under an
+ * archived name is a `duplicate` rejection. Indexing in xlog.db is the caller's job.
  */
 export async function storeWalFile(
   file: OfferedWalFile,
@@ -77,8 +78,21 @@ export async function storeWalFile(
     compression: compression === 'none' ? undefined : compression,
   };
   await ensureDirectory(join(path, '..'));
-  if ((await createFileDurable(path, stored)) === 'created') return { kind: 'stored', path, entry };
+  if ((await createFileDurable(path, stored)) === 'created') {
+    // Barman gives the stored file the offered file's mtime, so a rebuilt xlog.db agrees.
+    if (file.mtimeMs !== undefined) await keepMtime(path, file.mtimeMs);
+    return { kind: 'stored', path, entry };
+  }
   return compareWithStored(path, file, entry);
+}
+
+/** Gives a newly stored file the offered file's modification time. */
+async function keepMtime(path: string, mtimeMs: number): Promise<void> {
+  try {
+    await utimes(path, new Date(), mtimeMs / 1000);
+  } catch (error) {
+    throw ioError('cannot set modification time', path, error);
+  }
 }
 
 /** The path of a WAL file in the catalog: segments beside their kin, history files at the top. */

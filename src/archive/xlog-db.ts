@@ -1,8 +1,9 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lockPath, type ServerLayout } from '../catalog/server-layout.ts';
+import { isBarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
-import { acquireLock } from '../storage/process-lock.ts';
+import { acquireLock, type HeldLock } from '../storage/process-lock.ts';
 
 /** One line of `wals/xlog.db`: Barman's index of archived WAL files. */
 export interface XlogDbEntry {
@@ -39,16 +40,33 @@ export function parseXlogDbLine(line: string): XlogDbEntry | undefined {
 }
 
 /**
+ * Takes the server's xlogdb lock, waiting while another writer holds it (as Barman's writers
+ * wait for theirs): it guards appends of a few bytes, so it is normally free again within
+ * milliseconds. Only after `waitMs` does the `lockHeld` error stand.
+ */
+export async function acquireXlogDbLock(layout: ServerLayout, waitMs = 60_000): Promise<HeldLock> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await acquireLock(lockPath(layout, 'xlogdb'), 'xlogdb');
+    } catch (error) {
+      if (!isBarkeepError(error, 'lockHeld') || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+  }
+}
+
+/**
  * Appends entries to xlog.db under the server's xlogdb lock, then fsyncs it. The lock keeps
  * lines of concurrent writers (put-wal from the archiver, archive-wal from cron) whole; appends
- * of a few bytes are cheap, so the lock is held for milliseconds.
+ * of a few bytes are cheap, so the lock is held for milliseconds and a second writer waits.
  */
 export async function appendXlogDb(
   layout: ServerLayout,
   entries: readonly XlogDbEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  const lock = await acquireLock(lockPath(layout, 'xlogdb'), 'xlogdb');
+  const lock = await acquireXlogDbLock(layout);
   try {
     const handle = await open(layout.xlogDb, 'a', 0o600).catch((error: unknown) => {
       throw ioError('cannot open WAL index', layout.xlogDb, error);

@@ -20,6 +20,7 @@ import {
   walLevelCheck,
   walSendersCheck,
 } from './postgres-checks.ts';
+import { receiverRunningCheck, replicationSlotCheck } from './streaming-checks.ts';
 
 /** What the check runner needs from its caller. */
 export interface CheckEnvironment {
@@ -48,7 +49,10 @@ export async function runServerChecks(
     results.push(failed('PostgreSQL', 'conninfo is not set for this server'));
   } else {
     try {
-      const { facts, archiver } = await probeServer(settings.conninfo, environment.env);
+      const { facts, archiver, replication } = await probeServer(
+        settings.conninfo,
+        environment.env,
+      );
       systemIdentifier = facts.systemIdentifier;
       serverMajor = String(Math.floor(facts.serverVersionNum / 10000));
       results.push(passed('PostgreSQL'));
@@ -60,6 +64,8 @@ export async function runServerChecks(
         results.push(continuousArchivingCheck(archiver));
       }
       if (settings.streaming_archiver) results.push(walSendersCheck(facts));
+      if (settings.streaming_archiver && settings.slot_name)
+        results.push(replicationSlotCheck(server, replication));
     } catch (error) {
       results.push(failed('PostgreSQL', reason(error)));
     }
@@ -91,6 +97,7 @@ export async function runServerChecks(
     }
   }
 
+  if (settings.streaming_archiver) results.push(await receiverRunningCheck(server));
   if (!settings.archiver && !settings.streaming_archiver) {
     results.push(
       failed(

@@ -7,7 +7,10 @@ import { registerGetWal } from './get-wal.ts';
 import { registerListServers } from './list-servers.ts';
 import { registerPutWal } from './put-wal.ts';
 import { registerRebuildXlogDb } from './rebuild-xlogdb.ts';
+import { registerReceiveWal } from './receive-wal.ts';
+import { registerReplicationStatus } from './replication-status.ts';
 import { registerShowServers } from './show-servers.ts';
+import { registerStatus } from './status.ts';
 import { registerSwitchWal } from './switch-wal.ts';
 
 /** Every command, in the order `barkeep --help` lists them. */
@@ -15,10 +18,13 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerListServers,
   registerShowServers,
   registerCheck,
+  registerStatus,
+  registerReplicationStatus,
   registerPutWal,
   registerArchiveWal,
   registerGetWal,
   registerSwitchWal,
+  registerReceiveWal,
   registerRebuildXlogDb,
   registerDiagnose,
   registerDemo,

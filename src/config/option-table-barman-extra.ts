@@ -57,7 +57,7 @@ export const barmanExtraOptions = {
   }),
   streaming_archiver_name: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseString,
     default: 'barkeep_receive_wal',
     doc: 'application_name the WAL receiver reports to PostgreSQL.',

@@ -121,13 +121,13 @@ export const coreOptions = {
   }),
   slot_name: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseSlotName,
     doc: 'Replication slot the WAL receiver uses.',
   }),
   create_slot: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['auto', 'manual']),
     default: 'manual',
     doc: 'Whether a missing replication slot is created automatically (auto) or left to you (manual).',

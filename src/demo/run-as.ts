@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { OsUser } from '../sandbox/os-user.ts';
 
 /** How a command the demo ran ended. */
@@ -40,5 +40,22 @@ export function runAs(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
+  });
+}
+
+/** Starts a program as `user` in the background (the demo's receive-wal); output is discarded. */
+export function startAs(
+  program: string,
+  args: readonly string[],
+  user: OsUser | undefined,
+): ChildProcess {
+  return spawn(program, args, {
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      ...(user ? { HOME: user.home, USER: user.name } : {}),
+      NODE_V8_COVERAGE: '',
+    },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
 }

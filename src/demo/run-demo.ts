@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import type { Logger } from '../logging/logger.ts';
 import { installCliCopy } from '../sandbox/install-cli-copy.ts';
 import { lookupOsUser, type OsUser } from '../sandbox/os-user.ts';
 import { startThrowawayCluster, type ThrowawayCluster } from '../sandbox/throwaway-cluster.ts';
-import { runAs } from './run-as.ts';
+import { runAs, startAs } from './run-as.ts';
 
 /** How the demo tells what it does; the CLI prints it. */
 export interface DemoNarrator {
@@ -48,6 +49,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const demoDir = await mkdtemp(join(tmpdir(), 'barkeep-demo-'));
   const user = process.getuid?.() === 0 ? lookupOsUser('postgres') : undefined;
   let cluster: ThrowawayCluster | undefined;
+  let receiver: ChildProcess | undefined;
   try {
     narrator.step('Preparing a catalog for server "demo" and a copy of barkeep PostgreSQL can run');
     const home = join(demoDir, 'home');
@@ -89,6 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       'archiver = on',
       'streaming_archiver = on',
       'compression = zstd',
+      'slot_name = barkeep',
+      'create_slot = auto',
       '',
     ].join('\n');
     await writeFile(configFile, configText);
@@ -107,12 +111,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     };
 
     narrator.step(
-      'Writing 100000 rows, then closing the WAL segment and waiting for it in the archive',
+      'Starting the native streaming receiver in the background (creates slot "barkeep")',
     );
+    narrator.detail(`$ barkeep -c ${configFile} receive-wal ${SERVER} &`);
+    receiver = startAs(barkeep, ['-c', configFile, 'receive-wal', SERVER], user);
+    const partial = await waitForPartial(layout.streaming, signal);
+    narrator.detail(`streaming into ${partial.name}: ${partial.size} bytes`);
+    signal.throwIfAborted();
+
+    narrator.step('Writing rows in three batches: the .partial grows with every commit');
     await cluster.query('CREATE TABLE demo_rows (id int PRIMARY KEY, note text)');
-    await cluster.query(
-      "INSERT INTO demo_rows SELECT g, 'row ' || g FROM generate_series(1, 100000) g",
-    );
+    for (let batch = 0; batch < 3; batch++) {
+      const from = batch * 10_000 + 1;
+      const before = await waitForPartial(layout.streaming, signal);
+      await cluster.query(
+        `INSERT INTO demo_rows SELECT g, 'row ' || g FROM generate_series(${from}, ${from + 9_999}) g`,
+      );
+      const grown = await waitForGrowth(layout.streaming, before, signal);
+      narrator.detail(`after ${from + 9_999} rows: ${grown.name} holds ${grown.size} bytes`);
+    }
+    signal.throwIfAborted();
+
+    narrator.step('Closing the WAL segment and waiting for it in the archive');
     await run(['switch-wal', '--archive', SERVER]);
     signal.throwIfAborted();
 
@@ -146,9 +166,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
     narrator.step(`barkeep check ${SERVER}`);
     const check = await run(['check', SERVER]);
+    await run(['receive-wal', '--stop', SERVER]);
+    receiver = undefined;
     return { checksPassed: check.code === 0, archivedSegments: stored.length, restoredIdentical };
   } finally {
     narrator.step('Tearing everything down');
+    receiver?.kill('SIGKILL');
     if (cluster) {
       await cluster.stop();
       narrator.detail(`stopped PostgreSQL (pid ${cluster.pid}) and removed ${cluster.baseDir}`);
@@ -178,4 +201,34 @@ async function storedSegments(wals: string): Promise<{ name: string; size: numbe
     }
   }
   return found;
+}
+
+async function waitForPartial(
+  streaming: string,
+  signal: AbortSignal,
+): Promise<{ name: string; size: number }> {
+  for (let i = 0; i < 300; i++) {
+    signal.throwIfAborted();
+    const name = (await readdir(streaming))
+      .filter((file) => file.endsWith('.partial'))
+      .sort()
+      .pop();
+    if (name) return { name, size: (await stat(join(streaming, name))).size };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no .partial appeared in ${streaming}`);
+}
+
+async function waitForGrowth(
+  streaming: string,
+  before: { name: string; size: number },
+  signal: AbortSignal,
+): Promise<{ name: string; size: number }> {
+  for (let i = 0; i < 100; i++) {
+    signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await waitForPartial(streaming, signal);
+    if (now.name !== before.name || now.size !== before.size) return now;
+  }
+  return before;
 }

@@ -10,6 +10,7 @@ import { runServerChecks } from '../../src/check/run-server-checks.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { ServerConfig } from '../../src/config/settings.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
+import { receiveWal } from '../../src/streaming/receive-wal.ts';
 import { shareWithPostgres } from '../support/archived-server.ts';
 import { testVersions, useCluster } from '../support/cluster.ts';
 
@@ -71,12 +72,34 @@ for (const major of testVersions()) {
       ]);
       const pass = await archiveIncoming(server, silentLogger);
       assert.ok(pass.archived.length > 0);
-      const results = await checkWith('ready', [
+      const streamingLines = [
         `conninfo = ${ready.cluster.conninfo()}`,
         `streaming_conninfo = ${ready.cluster.conninfo()}`,
         'archiver = on',
         'streaming_archiver = on',
-      ]);
+        'slot_name = barkeep',
+        'create_slot = auto',
+      ];
+      const stopReceiver = new AbortController();
+      let flushed = false;
+      const receiving = receiveWal(await serverFrom('ready', streamingLines), {
+        logger: silentLogger,
+        signal: stopReceiver.signal,
+        onFlush: () => {
+          flushed = true;
+        },
+      });
+      let results: Map<string, CheckResult>;
+      try {
+        await ready.cluster.query('INSERT INTO shipped VALUES (2)');
+        for (let i = 0; i < 200 && !flushed; i++)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(flushed, 'the receiver flushed WAL');
+        results = await checkWith('ready', streamingLines);
+      } finally {
+        stopReceiver.abort();
+        await receiving;
+      }
       for (const result of results.values()) assert.ok(result.ok, `${result.name}: ${result.hint}`);
       assert.deepEqual(
         [...results.keys()],
@@ -89,7 +112,9 @@ for (const major of testVersions()) {
           'archive_command target',
           'continuous archiving',
           'max_wal_senders',
+          'replication slot',
           'PostgreSQL streaming',
+          'receive-wal running',
           'directories',
           'WAL archive',
           'archiver errors',

@@ -77,6 +77,9 @@ const IMPLEMENTED = [
   'errors_directory',
   'barman_lock_directory',
   'compression',
+  'slot_name',
+  'create_slot',
+  'streaming_archiver_name',
 ];
 
 const entries = Object.entries(optionTable);

@@ -10,18 +10,32 @@ import {
   startArchivedServer,
 } from '../support/archived-server.ts';
 import { smokeVersions } from '../support/cluster.ts';
+import {
+  newestPartial,
+  type RunningReceiver,
+  startReceiver,
+  waitFor,
+} from '../support/receiver.ts';
 
 for (const major of smokeVersions()) {
   describe(`barkeep check, end to end, PostgreSQL ${major}`, () => {
     let server: ArchivedServer;
+    let receiver: RunningReceiver | undefined;
     let barmanConfig: string;
 
     before(async () => {
       server = await startArchivedServer({
         major,
         label: 'e2e-check',
-        serverLines: ['description = e2e cluster', 'streaming_archiver = on'],
+        serverLines: [
+          'description = e2e cluster',
+          'streaming_archiver = on',
+          'slot_name = barkeep',
+          'create_slot = auto',
+        ],
       });
+      receiver = startReceiver(server);
+      await waitFor(() => newestPartial(server) !== undefined, 'the receiver to stream');
       barmanConfig = join(server.dir, 'barman.conf');
       writeFileSync(
         barmanConfig,
@@ -33,6 +47,7 @@ for (const major of smokeVersions()) {
       assert.match(switched.stdout, /^pg: closed [0-9A-F]{24}, archived\n$/);
     });
     after(async () => {
+      await receiver?.kill();
       await server?.stop();
     });
 
@@ -41,7 +56,7 @@ for (const major of smokeVersions()) {
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const lines = run.stdout.trimEnd().split('\n');
       assert.equal(lines[0], 'Server pg:');
-      assert.equal(lines.length, 14, run.stdout);
+      assert.equal(lines.length, 16, run.stdout);
       for (const line of lines.slice(1)) assert.match(line, /^\t[^:]+: OK( \(.*\))?$/);
     });
 

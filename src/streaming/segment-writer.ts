@@ -1,0 +1,170 @@
+import { type FileHandle, open, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode, ioError } from '../errors/system-error.ts';
+import type { Logger } from '../logging/logger.ts';
+import { fsyncDirectory } from '../storage/durable-write.ts';
+import type { Lsn } from '../wal/lsn.ts';
+import { segmentName } from '../wal/segment-name.ts';
+import type { TimelineId } from '../wal/timeline.ts';
+import {
+  type SegmentNumber,
+  segmentOffsetOfLsn,
+  segmentOfLsn,
+  segmentStartLsn,
+} from '../wal/wal-segment.ts';
+import type { WalSegmentSize } from '../wal/wal-segment-size.ts';
+
+interface OpenSegment {
+  readonly timeline: TimelineId;
+  readonly segno: SegmentNumber;
+  readonly name: string;
+  readonly path: string;
+  readonly handle: FileHandle;
+}
+
+/**
+ * Writes streamed WAL into `streaming/`: the segment being received is `<name>.partial`, written
+ * at the byte offset its LSN gives (so a restart that streams a segment again rewrites the same
+ * bytes in place), and grows as data arrives. A segment that reaches its full size is fsynced
+ * and renamed to its plain name, and its directory fsynced, before the next `.partial` begins.
+ * The first segment of a new timeline is started from the previous timeline's copy of that
+ * segment up to the switch point, as PostgreSQL itself does, so it is byte-identical to the
+ * server's file.
+ */
+export class SegmentWriter {
+  readonly #directory: string;
+  readonly #segmentSize: WalSegmentSize;
+  readonly #logger: Logger;
+  #current: OpenSegment | undefined;
+
+  constructor(directory: string, segmentSize: WalSegmentSize, logger: Logger) {
+    this.#directory = directory;
+    this.#segmentSize = segmentSize;
+    this.#logger = logger;
+  }
+
+  /** The `.partial` being written, if any. */
+  get currentPartial(): string | undefined {
+    return this.#current ? `${this.#current.name}.partial` : undefined;
+  }
+
+  /** Writes WAL bytes that start at `lsn` on `timeline`, splitting them at segment boundaries. */
+  async write(timeline: TimelineId, lsn: Lsn, data: Buffer): Promise<void> {
+    let position = lsn;
+    let rest = data;
+    while (rest.length > 0) {
+      const segno = segmentOfLsn(position, this.#segmentSize);
+      const offset = segmentOffsetOfLsn(position, this.#segmentSize);
+      const length = Math.min(rest.length, this.#segmentSize - offset);
+      const segment = await this.#segmentFor(timeline, segno, offset);
+      try {
+        await segment.handle.write(rest, 0, length, offset);
+      } catch (error) {
+        throw ioError('cannot write streamed WAL', `${segment.path}.partial`, error);
+      }
+      if (offset + length === this.#segmentSize) await this.#complete();
+      rest = rest.subarray(length);
+      position = (position + BigInt(length)) as Lsn;
+    }
+  }
+
+  /** fsyncs the `.partial` being written: what a flush position may promise. */
+  async flush(): Promise<void> {
+    if (!this.#current) return;
+    try {
+      await this.#current.handle.datasync();
+    } catch (error) {
+      throw ioError('cannot flush streamed WAL', `${this.#current.path}.partial`, error);
+    }
+  }
+
+  /** Flushes and closes the current `.partial` (it stays a `.partial`). */
+  async close(): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    this.#current = undefined;
+    try {
+      await current.handle.datasync();
+    } finally {
+      await current.handle.close();
+    }
+  }
+
+  async #segmentFor(
+    timeline: TimelineId,
+    segno: SegmentNumber,
+    firstOffset: number,
+  ): Promise<OpenSegment> {
+    const current = this.#current;
+    if (current && current.timeline === timeline && current.segno === segno) return current;
+    await this.close();
+    const name = segmentName(timeline, segno, this.#segmentSize);
+    const path = join(this.#directory, name);
+    let handle: FileHandle;
+    let created = false;
+    try {
+      handle = await open(`${path}.partial`, 'r+');
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT')
+        throw ioError('cannot open streamed WAL', `${path}.partial`, error);
+      handle = await open(`${path}.partial`, 'w+', 0o600).catch((cause: unknown) => {
+        throw ioError('cannot create streamed WAL', `${path}.partial`, cause);
+      });
+      created = true;
+      await fsyncDirectory(this.#directory);
+    }
+    this.#current = { timeline, segno, name, path, handle };
+    if (created && firstOffset > 0) await this.#seedFromEarlierTimeline(this.#current, firstOffset);
+    return this.#current;
+  }
+
+  /** Copies the bytes before a timeline switch point from the previous timeline's segment file. */
+  async #seedFromEarlierTimeline(segment: OpenSegment, upTo: number): Promise<void> {
+    const suffix = segment.name.slice(8);
+    const candidates = (await readdir(this.#directory))
+      .filter((file) => file.slice(8, 24) === suffix && file.slice(0, 8) < segment.name.slice(0, 8))
+      .filter((file) => file.length === 24 || file.endsWith('.partial'))
+      .sort()
+      .reverse();
+    const source = candidates[0];
+    if (!source) {
+      this.#logger.warn(
+        `${segment.name}: the segment starts at offset ${upTo} and no earlier timeline's copy is in ${this.#directory}; its first bytes stay zero`,
+      );
+      return;
+    }
+    const input = await open(join(this.#directory, source), 'r');
+    try {
+      const buffer = Buffer.alloc(upTo);
+      const { bytesRead } = await input.read(buffer, 0, upTo, 0);
+      await segment.handle.write(buffer, 0, bytesRead, 0);
+      this.#logger.info(
+        `${segment.name}: started from ${source} up to the timeline switch at offset ${upTo}`,
+      );
+    } finally {
+      await input.close();
+    }
+  }
+
+  async #complete(): Promise<void> {
+    const current = this.#current!;
+    this.#current = undefined;
+    try {
+      await current.handle.datasync();
+    } finally {
+      await current.handle.close();
+    }
+    try {
+      await rename(`${current.path}.partial`, current.path);
+    } catch (error) {
+      throw ioError('cannot complete streamed segment', current.path, error);
+    }
+    await fsyncDirectory(this.#directory);
+    this.#logger.debug(`completed ${current.name}`);
+  }
+}
+
+/** The segment start of `lsn`: where a restart streams from. */
+export function segmentStartOf(lsn: Lsn, segmentSize: WalSegmentSize): Lsn {
+  return segmentStartLsn(segmentOfLsn(lsn, segmentSize), segmentSize);
+}

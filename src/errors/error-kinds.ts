@@ -72,6 +72,16 @@ export const errorKinds = {
     exitCode: 1,
     hint: 'Decompress it with the matching tool (bzip2 -d, xz -d, python-snappy) or with Barman; barkeep reads gzip, zstd and lz4.',
   },
+  /** A backup ID, name or shortcut (`latest`, `oldest`, `last-failed`) that matches no backup. */
+  backupNotFound: {
+    exitCode: 1,
+    hint: "Run 'barkeep list-backups SERVER' to see the backups and their IDs.",
+  },
+  /** A backup.info that is not in Barman's key=value form or holds a value that does not parse. */
+  backupInfoInvalid: {
+    exitCode: 1,
+    hint: 'Restore the file from a copy or correct the value named; Barman would not read it either.',
+  },
   /** A file-system operation failed (permission, full disk, missing directory). */
   io: { exitCode: 1, hint: 'Check permissions and free space.' },
   /** A command-level operation failed for a reason explained in the message. */

@@ -1,0 +1,49 @@
+import { readFile, rm } from 'node:fs/promises';
+import { errnoCode, ioError } from '../errors/system-error.ts';
+import { ensureDirectory, fsyncDirectory, writeFileDurable } from '../storage/durable-write.ts';
+import { backupDirectory } from './backup-paths.ts';
+import type { ServerLayout } from './server-layout.ts';
+
+/** Barman's keep targets: keep everything needed to recover to any point (`full`), or only to the end of the backup (`standalone`). */
+export type KeepTarget = 'full' | 'standalone';
+
+/**
+ * The keep annotation of a backup (`base/<id>/annotations/keep`, the file Barman writes), or
+ * undefined when the backup is not kept. A kept backup is never deleted by retention or
+ * `delete`.
+ */
+export async function keepTarget(
+  layout: ServerLayout,
+  backupId: string,
+): Promise<KeepTarget | undefined> {
+  const path = backupDirectory(layout, backupId).keepAnnotation;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw ioError('cannot read keep annotation', path, error);
+  }
+  const target = text.trim();
+  return target === 'full' || target === 'standalone' ? target : undefined;
+}
+
+/** Marks a backup kept (`keep --target`). */
+export async function setKeepTarget(
+  layout: ServerLayout,
+  backupId: string,
+  target: KeepTarget,
+): Promise<void> {
+  const paths = backupDirectory(layout, backupId);
+  await ensureDirectory(paths.annotations, 0o700);
+  await writeFileDurable(paths.keepAnnotation, target);
+}
+
+/** Releases a kept backup (`keep --release`). */
+export async function releaseKeep(layout: ServerLayout, backupId: string): Promise<void> {
+  const paths = backupDirectory(layout, backupId);
+  await rm(paths.keepAnnotation, { force: true });
+  await fsyncDirectory(paths.annotations).catch((error: unknown) => {
+    if (errnoCode((error as { cause?: unknown }).cause) !== 'ENOENT') throw error;
+  });
+}

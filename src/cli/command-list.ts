@@ -1,14 +1,18 @@
 import { registerArchiveWal } from './archive-wal.ts';
+import { registerBackup } from './backup.ts';
 import { registerCheck } from './check.ts';
 import type { RegisterCommand } from './command-runtime.ts';
+import { registerDelete } from './delete.ts';
 import { registerDemo } from './demo.ts';
 import { registerDiagnose } from './diagnose.ts';
 import { registerGetWal } from './get-wal.ts';
+import { registerListBackups } from './list-backups.ts';
 import { registerListServers } from './list-servers.ts';
 import { registerPutWal } from './put-wal.ts';
 import { registerRebuildXlogDb } from './rebuild-xlogdb.ts';
 import { registerReceiveWal } from './receive-wal.ts';
 import { registerReplicationStatus } from './replication-status.ts';
+import { registerShowBackup } from './show-backup.ts';
 import { registerShowServers } from './show-servers.ts';
 import { registerStatus } from './status.ts';
 import { registerSwitchWal } from './switch-wal.ts';
@@ -25,6 +29,10 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerGetWal,
   registerSwitchWal,
   registerReceiveWal,
+  registerBackup,
+  registerListBackups,
+  registerShowBackup,
+  registerDelete,
   registerRebuildXlogDb,
   registerDiagnose,
   registerDemo,

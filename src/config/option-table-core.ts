@@ -149,33 +149,33 @@ export const coreOptions = {
   // --- Base backups ----------------------------------------------------------------------------
   backup_method: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['postgres', 'rsync', 'local-rsync', 'snapshot', 'local-to-cloud']),
     default: 'postgres',
     doc: 'How base backups are taken: postgres (replication protocol), rsync, local-rsync, snapshot or local-to-cloud.',
   }),
   backup_compression: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['gzip', 'zstd', 'lz4', 'none']),
     doc: 'Compression of streamed base backups: gzip, zstd, lz4 or none.',
   }),
   backup_compression_level: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: anyInteger,
     doc: 'Level handed to the base backup compressor; its valid range depends on the algorithm.',
   }),
   backup_compression_location: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['client', 'server']),
     default: 'client',
     doc: 'Whether base backups are compressed by the database server or on the backup host.',
   }),
   parallel_jobs: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: integerParser(1),
     default: '1',
     doc: 'Number of workers copying files during backup and recovery.',
@@ -189,7 +189,7 @@ export const coreOptions = {
   }),
   immediate_checkpoint: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseBoolean,
     default: 'false',
     doc: 'Ask PostgreSQL for a fast checkpoint when a backup starts instead of a spread one.',
@@ -204,7 +204,7 @@ export const coreOptions = {
   }),
   minimum_redundancy: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: integerParser(0),
     default: '0',
     doc: 'Backups that are never deleted, whatever the retention policy says.',

@@ -80,6 +80,13 @@ const IMPLEMENTED = [
   'slot_name',
   'create_slot',
   'streaming_archiver_name',
+  'backup_compression',
+  'backup_compression_level',
+  'backup_compression_location',
+  'immediate_checkpoint',
+  'parallel_jobs',
+  'minimum_redundancy',
+  'backup_method',
 ];
 
 const entries = Object.entries(optionTable);

@@ -5,12 +5,23 @@ import { type TimelineId, toTimelineId } from '../../wal/timeline.ts';
 import { openConnection } from '../connect.ts';
 import type { SystemIdentity } from '../identify-system.ts';
 import { runQuery } from '../run-query.ts';
+import { BaseBackupStream } from './base-backup-stream.ts';
 import { ReplicationStream } from './replication-stream.ts';
 
 /** Where a physical replication slot stands (READ_REPLICATION_SLOT). */
 export interface SlotPosition {
   readonly restartLsn: Lsn | undefined;
   readonly restartTimeline: TimelineId | undefined;
+}
+
+/** What BASE_BACKUP is asked for. */
+export interface BaseBackupOptions {
+  readonly label: string;
+  readonly fastCheckpoint: boolean;
+  /** Server-side compression (PostgreSQL 15+), e.g. `{ method: 'zstd', detail: 'level=1,workers=2' }`. */
+  readonly serverCompression?:
+    | { readonly method: 'gzip' | 'lz4' | 'zstd'; readonly detail?: string }
+    | undefined;
 }
 
 /** What START_REPLICATION needs. */
@@ -135,6 +146,38 @@ export class ReplicationConnection {
     const stream = new ReplicationStream(
       `START_REPLICATION ${slot}PHYSICAL ${position} TIMELINE ${request.timeline}`,
     );
+    this.#client.query(stream as unknown as pg.Submittable);
+    return stream;
+  }
+
+  /**
+   * BASE_BACKUP: the whole cluster as tar archives, with the manifest. Uses the parenthesised
+   * option list on PostgreSQL 15+ and the old keyword syntax on 14; WAL is never included (it
+   * comes from the archive) and the server does not wait for archiving (barkeep's --wait does).
+   */
+  baseBackup(options: BaseBackupOptions, serverVersionNum: number): BaseBackupStream {
+    const label = options.label.replace(/'/g, "''");
+    let command: string;
+    if (serverVersionNum >= 150000) {
+      const parts = [
+        `LABEL '${label}'`,
+        'PROGRESS',
+        `CHECKPOINT '${options.fastCheckpoint ? 'fast' : 'spread'}'`,
+        'WAIT false',
+        "MANIFEST 'yes'",
+        "MANIFEST_CHECKSUMS 'SHA256'",
+        'TABLESPACE_MAP',
+      ];
+      if (options.serverCompression) {
+        parts.push(`COMPRESSION '${options.serverCompression.method}'`);
+        if (options.serverCompression.detail)
+          parts.push(`COMPRESSION_DETAIL '${options.serverCompression.detail}'`);
+      }
+      command = `BASE_BACKUP (${parts.join(', ')})`;
+    } else {
+      command = `BASE_BACKUP LABEL '${label}' PROGRESS ${options.fastCheckpoint ? 'FAST ' : ''}NOWAIT TABLESPACE_MAP MANIFEST 'yes' MANIFEST_CHECKSUMS 'SHA256'`;
+    }
+    const stream = new BaseBackupStream(command, serverVersionNum >= 150000);
     this.#client.query(stream as unknown as pg.Submittable);
     return stream;
   }

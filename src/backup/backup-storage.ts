@@ -1,0 +1,25 @@
+import type { Settings } from '../config/settings.ts';
+import type { BackupStorage } from './receive-base-backup.ts';
+
+/**
+ * How a backup is stored, from the server's settings and version: plain (unpacked) without
+ * `backup_compression`; otherwise tar archives compressed on the server when
+ * `backup_compression_location = server` and the server can (PostgreSQL 15+), else compressed by barkeep as the archives arrive.
+ */
+export function chooseBackupStorage(settings: Settings, serverVersionNum: number): BackupStorage {
+  const format = settings.backup_compression;
+  if (format === undefined || format === 'none') return { kind: 'plain' };
+  const level = settings.backup_compression_level;
+  const onServer = settings.backup_compression_location === 'server' && serverVersionNum >= 150000;
+  return { kind: 'compressed', format, onServer, ...(level !== undefined ? { level } : {}) };
+}
+
+/** The COMPRESSION_DETAIL for server-side compression: level and, for zstd, workers. */
+export function serverCompressionDetail(storage: BackupStorage, jobs: number): string | undefined {
+  if (storage.kind !== 'compressed' || !storage.onServer) return undefined;
+  const parts = [
+    `level=${storage.level ?? (storage.format === 'zstd' ? 1 : storage.format === 'gzip' ? 6 : 1)}`,
+  ];
+  if (storage.format === 'zstd' && jobs > 1) parts.push(`workers=${jobs}`);
+  return parts.join(',');
+}

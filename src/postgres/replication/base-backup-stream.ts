@@ -1,0 +1,187 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { type Lsn, parseLsn } from '../../wal/lsn.ts';
+
+/** A tablespace the server will send (the data directory has no oid and no location). */
+export interface BackupTablespace {
+  readonly oid: number | undefined;
+  readonly location: string | undefined;
+  /** Estimated size in bytes (the server reports kB with PROGRESS). */
+  readonly sizeBytes: number | undefined;
+}
+
+/** The start or end position the server reports. */
+export interface BackupPosition {
+  readonly lsn: Lsn;
+  readonly timeline: number;
+}
+
+/** Events of a BASE_BACKUP run, in the order the server sends them. */
+export interface BaseBackupEvents {
+  start: [BackupPosition];
+  tablespaces: [BackupTablespace[]];
+  /** A new archive begins: `base.tar`, `<oid>.tar` (with a compression suffix when the server compresses). */
+  archive: [{ readonly name: string; readonly tablespace: BackupTablespace | undefined }];
+  /** Bytes of the current archive (a copy: safe to keep). */
+  data: [Buffer];
+  /** The server's running total of bytes sent (PROGRESS). */
+  progress: [number];
+  /** The backup manifest follows; the next `data` events are manifest bytes. */
+  manifest: [];
+  end: [BackupPosition];
+  /** The command completed; no more events. */
+  done: [];
+  error: [Error];
+}
+
+interface PgConnection extends EventEmitter {
+  query(text: string): void;
+  readonly stream: Socket;
+}
+
+/**
+ * The BASE_BACKUP command as a node-postgres "submittable" (pg authenticates and parses the wire
+ * protocol): turns the server's answer into events. PostgreSQL 15+ sends one COPY stream whose
+ * messages start with a type byte (`n` new archive, `d` data, `p` progress, `m` manifest);
+ * PostgreSQL 14 sends one COPY stream per tablespace in the order of the tablespace result set,
+ * then one for the manifest. The three result sets (start, tablespaces, end) are told apart by
+ * their order. `pause()`/`resume()` stop reading the socket when the writer falls behind.
+ */
+export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
+  readonly #command: string;
+  readonly #typed: boolean;
+  #connection: PgConnection | undefined;
+  #resultSet = 0;
+  #rows: (string | null)[][] = [];
+  #tablespaces: BackupTablespace[] = [];
+  #copyCount = 0;
+  #failed = false;
+  readonly #onCopyOut = () => this.#copyOutResponse();
+
+  /** `typedCopyData`: true for PostgreSQL 15+ (one COPY stream with typed messages). */
+  constructor(command: string, typedCopyData: boolean) {
+    super();
+    this.#command = command;
+    this.#typed = typedCopyData;
+  }
+
+  submit(connection: PgConnection): void {
+    this.#connection = connection;
+    connection.on('copyOutResponse', this.#onCopyOut);
+    connection.query(this.#command);
+  }
+
+  pause(): void {
+    this.#connection?.stream.pause();
+  }
+
+  resume(): void {
+    this.#connection?.stream.resume();
+  }
+
+  handleRowDescription(): void {
+    this.#flushResultSet();
+    this.#resultSet++;
+    this.#rows = [];
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    this.#rows.push([...message.fields]);
+  }
+
+  handleCommandComplete(): void {
+    this.#flushResultSet();
+  }
+
+  handleCopyData(message: { chunk: Buffer }): void {
+    const chunk = message.chunk;
+    if (!this.#typed) {
+      this.emit('data', Buffer.from(chunk));
+      return;
+    }
+    switch (chunk[0]) {
+      case 0x6e /* n */:
+        {
+          const nameEnd = chunk.indexOf(0, 1);
+          const pathEnd = chunk.indexOf(0, nameEnd + 1);
+          const name = chunk.toString('utf8', 1, nameEnd);
+          const path = chunk.toString('utf8', nameEnd + 1, pathEnd);
+          const tablespace = this.#tablespaces.find(
+            (candidate) => (candidate.location ?? '') === path,
+          );
+          this.emit('archive', { name, tablespace });
+          return;
+        }
+      case 0x64 /* d */:
+        this.emit('data', Buffer.from(chunk.subarray(1)));
+        return;
+      case 0x70 /* p */:
+        this.emit('progress', Number(chunk.readBigInt64BE(1)));
+        return;
+      case 0x6d /* m */:
+        this.emit('manifest');
+        return;
+      default:
+        this.#fail(new Error(`unknown BASE_BACKUP message type 0x${(chunk[0] ?? 0).toString(16)}`));
+    }
+  }
+
+  handleEmptyQuery(): void {}
+
+  handleCopyInResponse(): void {}
+
+  handlePortalSuspended(): void {}
+
+  handleReadyForQuery(): void {
+    this.#connection?.off('copyOutResponse', this.#onCopyOut);
+    if (!this.#failed) this.emit('done');
+  }
+
+  handleError(error: Error): void {
+    this.#connection?.off('copyOutResponse', this.#onCopyOut);
+    this.#connection?.stream.resume();
+    this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.emit('error', error);
+  }
+
+  /** PostgreSQL 14: each COPY stream is the next tablespace's tar, then the manifest. */
+  #copyOutResponse(): void {
+    this.#flushResultSet();
+    if (this.#typed) return;
+    const index = this.#copyCount++;
+    const tablespace = this.#tablespaces[index];
+    if (index >= this.#tablespaces.length) {
+      this.emit('manifest');
+      return;
+    }
+    this.emit('archive', {
+      name: tablespace?.oid === undefined ? 'base.tar' : `${tablespace.oid}.tar`,
+      tablespace,
+    });
+  }
+
+  /** Emits the result set just read, once: 1 = start, 2 = tablespaces, 3 = end. */
+  #flushResultSet(): void {
+    const rows = this.#rows;
+    if (rows.length === 0 && this.#resultSet !== 2) return;
+    this.#rows = [];
+    if (this.#resultSet === 1 && rows[0]) {
+      this.emit('start', { lsn: parseLsn(rows[0][0]!), timeline: Number(rows[0][1]) });
+    } else if (this.#resultSet === 2) {
+      if (this.#tablespaces.length > 0 || rows.length === 0) return;
+      this.#tablespaces = rows.map((row) => ({
+        oid: row[0] === null || row[0] === undefined ? undefined : Number(row[0]),
+        location: row[1] ?? undefined,
+        sizeBytes: row[2] === null || row[2] === undefined ? undefined : Number(row[2]) * 1024,
+      }));
+      this.emit('tablespaces', this.#tablespaces);
+    } else if (this.#resultSet === 3 && rows[0]) {
+      this.emit('end', { lsn: parseLsn(rows[0][0]!), timeline: Number(rows[0][1]) });
+    }
+  }
+}

@@ -1,6 +1,11 @@
 import { appendFileSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BarkeepError } from '../errors/barkeep-error.ts';
+import {
+  type DebianLayoutOptions,
+  debianClusterNames,
+  moveConfigToDebianLayout,
+} from './debian-layout.ts';
 import type { OsUser } from './os-user.ts';
 import { formatPostgresSettings, type SettingValue } from './postgres-settings.ts';
 import { runInitdb } from './run-initdb.ts';
@@ -18,6 +23,10 @@ export interface ClusterLayout {
   readonly socketDir: string;
   /** initdb's output and the server's stderr (`<baseDir>/postgres.log`). */
   readonly logFile: string;
+  /** postgresql.conf: in PGDATA, or in `configDir` with the Debian layout. */
+  readonly configFile: string;
+  /** With the Debian layout: `<baseDir>/etc/postgresql/<ver>/<cluster>`; else undefined. */
+  readonly configDir: string | undefined;
 }
 
 /** What `createClusterFiles` needs. */
@@ -36,6 +45,10 @@ export interface ClusterFilesSpec {
   readonly hbaLines: readonly string[];
   /** Extra initdb arguments. */
   readonly initdbArgs: readonly string[];
+  /** The PostgreSQL major (the default Debian version directory). */
+  readonly major: number;
+  /** Lay the configuration out as Debian's pg_createcluster does (`moveConfigToDebianLayout`). */
+  readonly debianLayout: DebianLayoutOptions | undefined;
 }
 
 /**
@@ -46,12 +59,15 @@ export interface ClusterFilesSpec {
  *
  * Defaults favour speed over durability (`fsync = off`: a throwaway cluster never has to survive
  * a power cut, and `crash()` only kills processes, which loses nothing the OS already has) and
- * make every cluster ready for barkeep: `wal_level = replica` and 10 WAL senders.
+ * make every cluster ready for barkeep: `wal_level = replica` and 10 WAL senders. With
+ * `debianLayout` the configuration files move out of PGDATA first, and the settings and hba
+ * lines go to the moved files.
  */
 export async function createClusterFiles(spec: ClusterFilesSpec): Promise<ClusterLayout> {
-  const layout: ClusterLayout = {
+  const dataDir = join(spec.baseDir, 'data');
+  const layout = {
     baseDir: spec.baseDir,
-    dataDir: join(spec.baseDir, 'data'),
+    dataDir,
     socketDir: join(spec.baseDir, 'socket'),
     logFile: join(spec.baseDir, 'postgres.log'),
   };
@@ -63,6 +79,7 @@ export async function createClusterFiles(spec: ClusterFilesSpec): Promise<Cluste
       hint: 'Set TMPDIR to a shorter directory, e.g. /tmp.',
     });
   }
+  if (spec.debianLayout !== undefined) debianClusterNames(spec.debianLayout, spec.major);
   mkdirSync(layout.socketDir, { mode: 0o755 });
   writeFileSync(layout.logFile, '', { mode: 0o644 });
   if (spec.osUser !== undefined) {
@@ -76,6 +93,17 @@ export async function createClusterFiles(spec: ClusterFilesSpec): Promise<Cluste
     extraArgs: spec.initdbArgs,
     osUser: spec.osUser,
   });
+  const debian =
+    spec.debianLayout === undefined
+      ? undefined
+      : moveConfigToDebianLayout({
+          baseDir: spec.baseDir,
+          dataDir,
+          major: spec.major,
+          osUser: spec.osUser,
+          options: spec.debianLayout,
+        });
+  const configFile = debian?.configFile ?? join(dataDir, 'postgresql.conf');
   const settings: Record<string, SettingValue> = {
     listen_addresses: '127.0.0.1',
     port: spec.port,
@@ -89,14 +117,11 @@ export async function createClusterFiles(spec: ClusterFilesSpec): Promise<Cluste
     log_destination: 'stderr',
     ...spec.settings,
   };
-  appendFileSync(
-    join(layout.dataDir, 'postgresql.conf'),
-    `\n# barkeep sandbox settings\n${formatPostgresSettings(settings)}`,
-  );
+  appendFileSync(configFile, `\n# barkeep sandbox settings\n${formatPostgresSettings(settings)}`);
   if (spec.hbaLines.length > 0) {
-    const hbaFile = join(layout.dataDir, 'pg_hba.conf');
+    const hbaFile = debian?.hbaFile ?? join(dataDir, 'pg_hba.conf');
     const current = readFileSync(hbaFile, 'utf8');
     writeFileSync(hbaFile, `# barkeep sandbox rules\n${spec.hbaLines.join('\n')}\n\n${current}`);
   }
-  return layout;
+  return { ...layout, configFile, configDir: debian?.configDir };
 }

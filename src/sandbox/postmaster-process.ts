@@ -19,12 +19,15 @@ export interface PostmasterLaunch {
   readonly port: number;
   /** Account to run as (when we are root); undefined runs as ourselves. */
   readonly osUser: OsUser | undefined;
+  /** postgresql.conf outside PGDATA, passed as `-c config_file=...`; undefined: PGDATA's. */
+  readonly configFile?: string | undefined;
 }
 
 /**
- * One run of `postgres -D <data>` started directly as our child (not through pg_ctl) so we know
- * its PID and see it exit. It leads its own process group, which lets teardown kill the whole
- * server at once and keeps a terminal's Ctrl-C from reaching it before our cleanup runs.
+ * One run of `postgres -D <data> [-c config_file=<file>]` started directly as our child (not
+ * through pg_ctl) so we know its PID and see it exit. It leads its own process group, which lets
+ * teardown kill the whole server at once and keeps a terminal's Ctrl-C from reaching it before
+ * our cleanup runs.
  */
 export class PostmasterProcess {
   /** The postmaster's PID (also its process group id). */
@@ -59,7 +62,13 @@ export class PostmasterProcess {
       const logOffset = fstatSync(logFd).size;
       child = spawn(
         join(launch.binDir, 'postgres'),
-        ['-D', launch.dataDir, '-p', String(launch.port)],
+        [
+          '-D',
+          launch.dataDir,
+          ...(launch.configFile === undefined ? [] : ['-c', `config_file=${launch.configFile}`]),
+          '-p',
+          String(launch.port),
+        ],
         {
           cwd: launch.dataDir,
           detached: true,

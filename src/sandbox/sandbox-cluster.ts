@@ -1,6 +1,5 @@
 import { appendFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
 import { type EmergencyCleanup, sandboxCleanup } from './cleanup-registry.ts';
@@ -30,6 +29,8 @@ export class SandboxCluster implements ThrowawayCluster, EmergencyCleanup {
   readonly dataDir: string;
   readonly socketDir: string;
   readonly logFile: string;
+  readonly configFile: string;
+  readonly configDir: string | undefined;
   readonly osUser: string;
   readonly #account: OsUser | undefined;
   readonly #portIsFixed: boolean;
@@ -48,6 +49,8 @@ export class SandboxCluster implements ThrowawayCluster, EmergencyCleanup {
     this.binDir = binaries.binDir;
     ({ baseDir: this.baseDir, dataDir: this.dataDir, socketDir: this.socketDir } = layout);
     this.logFile = layout.logFile;
+    this.configFile = layout.configFile;
+    this.configDir = layout.configDir;
     this.#account = account;
     this.osUser = account?.name ?? userInfo().username;
     this.#port = port;
@@ -119,13 +122,14 @@ export class SandboxCluster implements ThrowawayCluster, EmergencyCleanup {
 
   /**
    * Starts a postmaster, on the current port first, then on fresh ones if it cannot bind (unless
-   * the caller chose the port). A new port is also appended to postgresql.conf.
+   * the caller chose the port). A new port is also appended to postgresql.conf. With the Debian
+   * layout the server is told where its configuration is, as pg_ctlcluster does.
    */
   async launch(): Promise<void> {
     let port = this.#port;
     for (let attempt = 1; ; attempt += 1) {
       if (port !== this.#port) {
-        appendFileSync(join(this.dataDir, 'postgresql.conf'), `port = ${port}\n`);
+        appendFileSync(this.configFile, `port = ${port}\n`);
       }
       const postmaster = PostmasterProcess.launch({
         binDir: this.binDir,
@@ -133,6 +137,7 @@ export class SandboxCluster implements ThrowawayCluster, EmergencyCleanup {
         logFile: this.logFile,
         port,
         osUser: this.#account,
+        configFile: this.configDir === undefined ? undefined : this.configFile,
       });
       this.#postmaster = postmaster;
       this.#port = port;

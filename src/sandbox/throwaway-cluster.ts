@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { sandboxCleanup } from './cleanup-registry.ts';
 import { createClusterFiles } from './cluster-layout.ts';
+import type { DebianLayoutOptions } from './debian-layout.ts';
 import { findFreePort } from './free-port.ts';
 import { lookupOsUser } from './os-user.ts';
 import { findPostgresBinaries } from './postgres-binaries.ts';
@@ -25,6 +26,14 @@ export interface ThrowawayClusterOptions {
   readonly initdbArgs?: readonly string[];
   /** Short label that goes into the directory name, to tell clusters apart. */
   readonly label?: string;
+  /**
+   * Lay the cluster out as Debian's pg_createcluster does: postgresql.conf, pg_hba.conf,
+   * pg_ident.conf, `conf.d/` (one file, through `include_dir = 'conf.d'`), `start.conf`,
+   * `pg_ctl.conf` and `environment` in `<baseDir>/etc/postgresql/<version>/<cluster>/` (see
+   * `configDir`), PGDATA in `<baseDir>/data` without them, and the server started with
+   * `-c config_file=...` as pg_ctlcluster does. `settings` and `hbaLines` go to the moved files.
+   */
+  readonly debianLayout?: DebianLayoutOptions;
 }
 
 /** Parameters of `ThrowawayCluster.conninfo`. */
@@ -49,6 +58,10 @@ export interface ThrowawayCluster {
   readonly socketDir: string;
   /** PGDATA. */
   readonly dataDir: string;
+  /** The postgresql.conf the server reads (in PGDATA unless `debianLayout` was asked for). */
+  readonly configFile: string;
+  /** With `debianLayout`: `<baseDir>/etc/postgresql/<version>/<cluster>`; else undefined. */
+  readonly configDir?: string;
   /** The sandbox directory that holds everything and is removed by `stop()`. */
   readonly baseDir: string;
   /** The directory of the `postgres`/`initdb`/`pg_ctl` binaries in use. */
@@ -98,6 +111,8 @@ export async function startThrowawayCluster(
       settings: options.settings ?? {},
       hbaLines: options.hbaLines ?? [],
       initdbArgs: options.initdbArgs ?? [],
+      major: binaries.major,
+      debianLayout: options.debianLayout,
     });
     const cluster = new SandboxCluster(binaries, layout, osUser, port, fixedPort !== undefined);
     sandboxCleanup.add(cluster);

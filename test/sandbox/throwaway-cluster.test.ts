@@ -34,6 +34,8 @@ for (const major of smokeVersions()) {
       try {
         assert.equal(cluster.major, major);
         assert.ok(cluster.dataDir.startsWith(cluster.baseDir));
+        assert.equal(cluster.configDir, undefined);
+        assert.equal(cluster.configFile, join(cluster.dataDir, 'postgresql.conf'));
         assert.ok(cluster.baseDir.startsWith(join(tmpdir(), `barkeep-sandbox-smoke-${major}-`)));
         const [version] = await cluster.query<{ v: string }>(
           `SELECT current_setting('server_version_num') AS v`,

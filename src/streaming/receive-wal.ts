@@ -3,6 +3,7 @@ import { ensureServerLayout, lockPath, serverLayout } from '../catalog/server-la
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
 import type { Logger } from '../logging/logger.ts';
+import { isServerError } from '../postgres/connect-failure.ts';
 import { acquireLock } from '../storage/process-lock.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { TimelineId } from '../wal/timeline.ts';
@@ -45,7 +46,9 @@ export async function receiveWal(server: ServerConfig, options: ReceiveWalOption
   const logger = options.logger.child({ server: server.name });
   try {
     const systemIdentifier = await expectedSystemId(layout, settings.conninfo ?? conninfo, logger);
-    let delay = 1000;
+    const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    const firstDelay = Math.min(1000, maxBackoffMs);
+    let delay = firstDelay;
     while (!options.signal.aborted) {
       const started = Date.now();
       try {
@@ -64,13 +67,13 @@ export async function receiveWal(server: ServerConfig, options: ReceiveWalOption
         return;
       } catch (error) {
         if (options.signal.aborted) return;
-        if (!isRetryable(error)) throw error;
-        if (Date.now() - started > 60_000) delay = 1000; // it streamed for a while: start over
+        if (!isRetryable(error)) throw refusal(error, server.name);
+        if (Date.now() - started > 60_000) delay = firstDelay; // it streamed for a while: start over
         logger.warn(
-          `streaming interrupted (${describe(error)}); reconnecting in ${Math.round(delay / 1000)} s`,
+          `streaming interrupted (${describe(error)}); reconnecting in ${delay / 1000} s`,
         );
         await sleep(delay, options.signal);
-        delay = Math.min(delay * 2, options.maxBackoffMs ?? 30_000);
+        delay = Math.min(delay * 2, maxBackoffMs);
       }
     }
   } finally {
@@ -99,6 +102,23 @@ export function isRetryable(error: unknown): boolean {
       'ETIMEDOUT',
     ].includes(code)
   );
+}
+
+/**
+ * An error the server sent while streaming that retrying cannot fix (the WAL asked for was
+ * already removed, the slot is in use, the timeline is not in the server's history), as barkeep
+ * reports it; anything else as it is.
+ */
+function refusal(error: unknown, server: string): unknown {
+  if (isBarkeepError(error) || !isServerError(error)) return error;
+  const { message, code } = error as Error & { code: string };
+  return new BarkeepError('postgresQuery', {
+    what: 'streaming refused by the server',
+    subject: server,
+    why: `${message} (SQLSTATE ${code})`,
+    hint: `See the PostgreSQL log for the reason; 'barkeep check ${server}' lists what streaming needs.`,
+    cause: error,
+  });
 }
 
 function describe(error: unknown): string {

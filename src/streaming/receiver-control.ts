@@ -126,7 +126,12 @@ export async function resetStreaming(server: ServerConfig): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const file of names.filter((name) => name.endsWith('.partial')).sort()) {
-    const parsed = parseSegmentName(file.slice(0, 24), segmentSize);
+    let parsed: ReturnType<typeof parseSegmentName>;
+    try {
+      parsed = parseSegmentName(file.slice(0, 24), segmentSize);
+    } catch {
+      continue; // a name that cannot exist with this segment size is not streamed WAL
+    }
     if (!parsed) continue;
     const ahead =
       parsed.timeline > identity.timeline ||

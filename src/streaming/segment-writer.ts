@@ -36,6 +36,8 @@ export class SegmentWriter {
   readonly #segmentSize: WalSegmentSize;
   readonly #logger: Logger;
   #current: OpenSegment | undefined;
+  /** The fsync and close of the segment last set aside (closed or completed), until done. */
+  #settling: Promise<void> | undefined;
 
   constructor(directory: string, segmentSize: WalSegmentSize, logger: Logger) {
     this.#directory = directory;
@@ -68,8 +70,13 @@ export class SegmentWriter {
     }
   }
 
-  /** fsyncs the `.partial` being written: what a flush position may promise. */
+  /**
+   * fsyncs the `.partial` being written: what a flush position may promise. A segment being set
+   * aside meanwhile (completed or closed by a concurrent write) is waited for: its fsync is
+   * what makes the bytes written before it durable.
+   */
   async flush(): Promise<void> {
+    await this.#settling;
     if (!this.#current) return;
     try {
       await this.#current.handle.datasync();
@@ -83,11 +90,20 @@ export class SegmentWriter {
     const current = this.#current;
     if (!current) return;
     this.#current = undefined;
-    try {
-      await current.handle.datasync();
-    } finally {
-      await current.handle.close();
-    }
+    await this.#setAside(current);
+  }
+
+  /** fsyncs and closes a segment no longer written; `flush()` waits until that is done. */
+  #setAside(segment: OpenSegment): Promise<void> {
+    const settling = (async () => {
+      try {
+        await segment.handle.datasync();
+      } finally {
+        await segment.handle.close();
+      }
+    })();
+    this.#settling = settling;
+    return settling;
   }
 
   async #segmentFor(
@@ -149,11 +165,7 @@ export class SegmentWriter {
   async #complete(): Promise<void> {
     const current = this.#current!;
     this.#current = undefined;
-    try {
-      await current.handle.datasync();
-    } finally {
-      await current.handle.close();
-    }
+    await this.#setAside(current);
     try {
       await rename(`${current.path}.partial`, current.path);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { registerArchiveWal } from './archive-wal.ts';
 import { registerBackup } from './backup.ts';
 import { registerCheck } from './check.ts';
+import { registerCheckBackup } from './check-backup.ts';
 import type { RegisterCommand } from './command-runtime.ts';
 import { registerDelete } from './delete.ts';
 import { registerDemo } from './demo.ts';
@@ -11,11 +12,13 @@ import { registerListServers } from './list-servers.ts';
 import { registerPutWal } from './put-wal.ts';
 import { registerRebuildXlogDb } from './rebuild-xlogdb.ts';
 import { registerReceiveWal } from './receive-wal.ts';
+import { registerRecover } from './recover.ts';
 import { registerReplicationStatus } from './replication-status.ts';
 import { registerShowBackup } from './show-backup.ts';
 import { registerShowServers } from './show-servers.ts';
 import { registerStatus } from './status.ts';
 import { registerSwitchWal } from './switch-wal.ts';
+import { registerVerifyBackup } from './verify-backup.ts';
 
 /** Every command, in the order `barkeep --help` lists them. */
 export const commandRegistrations: readonly RegisterCommand[] = [
@@ -33,6 +36,9 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerListBackups,
   registerShowBackup,
   registerDelete,
+  registerCheckBackup,
+  registerVerifyBackup,
+  registerRecover,
   registerRebuildXlogDb,
   registerDiagnose,
   registerDemo,

@@ -1,12 +1,12 @@
 import { appendFileSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BarkeepError } from '../errors/barkeep-error.ts';
+import type { OsUser } from '../storage/os-user.ts';
 import {
   type DebianLayoutOptions,
   debianClusterNames,
   moveConfigToDebianLayout,
 } from './debian-layout.ts';
-import type { OsUser } from './os-user.ts';
 import { formatPostgresSettings, type SettingValue } from './postgres-settings.ts';
 import { runInitdb } from './run-initdb.ts';
 

@@ -8,7 +8,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { BarkeepError } from '../errors/barkeep-error.ts';
-import type { OsUser } from './os-user.ts';
+import type { OsUser } from '../storage/os-user.ts';
 import { formatPostgresSettings } from './postgres-settings.ts';
 
 /** Which Debian cluster a sandbox imitates: `/etc/postgresql/<version>/<cluster>/`. */

@@ -3,8 +3,8 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BarkeepError } from '../errors/barkeep-error.ts';
+import type { OsUser } from '../storage/os-user.ts';
 import { logTail } from './log-tail.ts';
-import type { OsUser } from './os-user.ts';
 import { processesWithCwdUnder } from './process-table.ts';
 
 /** What it takes to run one postmaster. */
@@ -21,6 +21,8 @@ export interface PostmasterLaunch {
   readonly osUser: OsUser | undefined;
   /** postgresql.conf outside PGDATA, passed as `-c config_file=...`; undefined: PGDATA's. */
   readonly configFile?: string | undefined;
+  /** More server arguments, e.g. `-c unix_socket_directories=...` for a recovered copy. */
+  readonly extraArgs?: readonly string[];
 }
 
 /**
@@ -68,6 +70,7 @@ export class PostmasterProcess {
           ...(launch.configFile === undefined ? [] : ['-c', `config_file=${launch.configFile}`]),
           '-p',
           String(launch.port),
+          ...(launch.extraArgs ?? []),
         ],
         {
           cwd: launch.dataDir,

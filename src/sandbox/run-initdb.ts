@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BarkeepError } from '../errors/barkeep-error.ts';
+import type { OsUser } from '../storage/os-user.ts';
 import { logTail } from './log-tail.ts';
-import type { OsUser } from './os-user.ts';
 
 /** What `runInitdb` needs. */
 export interface InitdbRun {

@@ -1,8 +1,8 @@
 import { chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { OsUser } from '../storage/os-user.ts';
 import { processStartTime } from '../storage/process-identity.ts';
-import type { OsUser } from './os-user.ts';
 
 /** Name prefix of every sandbox directory in the temp dir; the sweeper looks for it. */
 export const sandboxDirectoryPrefix = 'barkeep-sandbox-';

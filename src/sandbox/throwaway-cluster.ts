@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { lookupOsUser } from '../storage/os-user.ts';
 import { sandboxCleanup } from './cleanup-registry.ts';
 import { createClusterFiles } from './cluster-layout.ts';
 import type { DebianLayoutOptions } from './debian-layout.ts';
 import { findFreePort } from './free-port.ts';
-import { lookupOsUser } from './os-user.ts';
 import { findPostgresBinaries } from './postgres-binaries.ts';
 import type { SettingValue } from './postgres-settings.ts';
 import { SandboxCluster } from './sandbox-cluster.ts';

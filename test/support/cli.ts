@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxCleanup } from '../../src/sandbox/cleanup-registry.ts';
 import { installCliCopy } from '../../src/sandbox/install-cli-copy.ts';
-import { lookupOsUser } from '../../src/sandbox/os-user.ts';
 import { createSandboxDirectory } from '../../src/sandbox/sandbox-directory.ts';
+import { lookupOsUser } from '../../src/storage/os-user.ts';
 
 /** The repository root (this file is test/support/cli.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,6 @@ import {
   type ThrowawayClusterOptions,
 } from '../../src/sandbox/throwaway-cluster.ts';
 
-export { lookupOsUser, type OsUser } from '../../src/sandbox/os-user.ts';
 export { availableMajors, findPostgresBinaries } from '../../src/sandbox/postgres-binaries.ts';
 export { sweepDeadSandboxes } from '../../src/sandbox/sandbox-sweeper.ts';
 export {
@@ -16,6 +15,7 @@ export {
   type ThrowawayCluster,
   type ThrowawayClusterOptions,
 } from '../../src/sandbox/throwaway-cluster.ts';
+export { lookupOsUser, type OsUser } from '../../src/storage/os-user.ts';
 
 /** Parses `PG_TEST_VERSIONS` (`15,17`); undefined when unset or empty. */
 function versionsFromEnvironment(): number[] | undefined {

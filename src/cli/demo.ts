@@ -32,7 +32,7 @@ export const registerDemo: RegisterCommand = (program, runtime) => {
             outcome.checksPassed && outcome.archivedSegments > 0 && outcome.restoredIdentical;
           context.print(
             ok
-              ? '\nDemo complete: WAL archived, fetched back identical, every check passed.'
+              ? '\nDemo complete: WAL archived and streamed, backed up, recovered to a restore point and to the last streamed commit, every check passed.'
               : '\nDemo finished with failures (see above).',
           );
           return ok ? 0 : 1;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { OsUser } from '../sandbox/os-user.ts';
+import type { OsUser } from '../storage/os-user.ts';
 
 /** How a command the demo ran ended. */
 export interface CommandRun {

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { ensureServerLayout, serverLayout } from '../catalog/server-layout.ts';
 import type { Logger } from '../logging/logger.ts';
 import { installCliCopy } from '../sandbox/install-cli-copy.ts';
-import { lookupOsUser, type OsUser } from '../sandbox/os-user.ts';
 import { startThrowawayCluster, type ThrowawayCluster } from '../sandbox/throwaway-cluster.ts';
+import { lookupOsUser, type OsUser } from '../storage/os-user.ts';
+import { demoBackupAndPitr, demoLatestWithPartial } from './demo-recovery.ts';
 import { runAs, startAs } from './run-as.ts';
 
 /** How the demo tells what it does; the CLI prints it. */
@@ -32,6 +33,8 @@ export interface DemoOutcome {
   readonly checksPassed: boolean;
   readonly archivedSegments: number;
   readonly restoredIdentical: boolean;
+  /** Both recoveries (to the restore point, to latest after a crash) counted the right rows. */
+  readonly recoveriesProved: boolean;
 }
 
 const SERVER = 'demo';
@@ -164,11 +167,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     }
     signal.throwIfAborted();
 
+    const recoveryContext = { narrator, cluster, server: SERVER, demoDir, signal, run };
+    const pitrProved = await demoBackupAndPitr(recoveryContext);
+    signal.throwIfAborted();
+
     narrator.step(`barkeep check ${SERVER}`);
     const check = await run(['check', SERVER]);
+    signal.throwIfAborted();
+
+    const latestProved = await demoLatestWithPartial(recoveryContext);
     await run(['receive-wal', '--stop', SERVER]);
     receiver = undefined;
-    return { checksPassed: check.code === 0, archivedSegments: stored.length, restoredIdentical };
+    return {
+      checksPassed: check.code === 0,
+      archivedSegments: stored.length,
+      restoredIdentical,
+      recoveriesProved: pitrProved && latestProved,
+    };
   } finally {
     narrator.step('Tearing everything down');
     receiver?.kill('SIGKILL');

@@ -24,8 +24,11 @@ describe('barkeep demo', () => {
       'PostgreSQL: OK',
       'WAL archive: OK',
       'systemid coherence: OK',
+      'the recovered cluster holds 30000 rows in demo_rows (expected 30000)',
+      'Includes the streaming 0000000',
+      'the recovered cluster holds 10777 rows (expected 10777)',
       '==> Tearing everything down',
-      'Demo complete: WAL archived, fetched back identical, every check passed.',
+      'Demo complete: WAL archived and streamed, backed up, recovered to a restore point and to the last streamed commit, every check passed.',
     ]) {
       assert.ok(run.stdout.includes(step), `missing '${step}' in:\n${run.stdout}`);
     }

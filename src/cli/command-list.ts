@@ -16,6 +16,7 @@ import { registerRecover } from './recover.ts';
 import { registerReplicationStatus } from './replication-status.ts';
 import { registerShowBackup } from './show-backup.ts';
 import { registerShowServers } from './show-servers.ts';
+import { registerSshGate } from './ssh-gate.ts';
 import { registerStatus } from './status.ts';
 import { registerSwitchWal } from './switch-wal.ts';
 import { registerVerifyBackup } from './verify-backup.ts';
@@ -40,6 +41,7 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerVerifyBackup,
   registerRecover,
   registerRebuildXlogDb,
+  registerSshGate,
   registerDiagnose,
   registerDemo,
 ];

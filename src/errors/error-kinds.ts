@@ -82,6 +82,11 @@ export const errorKinds = {
     exitCode: 1,
     hint: 'Restore the file from a copy or correct the value named; Barman would not read it either.',
   },
+  /** The ssh gate refused a command a key is not meant to run. */
+  accessRefused: {
+    exitCode: 1,
+    hint: 'This key only runs barman-wal-archive and barman-wal-restore for its servers; see the ssh-gate section of the README.',
+  },
   /** A file-system operation failed (permission, full disk, missing directory). */
   io: { exitCode: 1, hint: 'Check permissions and free space.' },
   /** A command-level operation failed for a reason explained in the message. */

@@ -73,13 +73,18 @@ process.on('exit', () => {
 const unregister = register();
 const { startThrowawayCluster } = await import('../src/sandbox/throwaway-cluster.ts');
 const { installCliCopy } = await import('../src/sandbox/install-cli-copy.ts');
-const { lookupOsUser } = await import('../src/sandbox/os-user.ts');
 const { sandboxCleanup } = await import('../src/sandbox/cleanup-registry.ts');
 unregister();
 
 const asRoot = process.getuid?.() === 0;
-const user = asRoot ? lookupOsUser('postgres') : undefined;
+const user = asRoot ? postgresUser() : undefined;
 const clockTicks = Number(run('getconf', ['CLK_TCK']).stdout.trim()) || 100;
+
+/** The `postgres` OS account (the sandbox runs the cluster as it when we are root). */
+function postgresUser() {
+  const entry = run('getent', ['passwd', 'postgres']).stdout.trim().split(':');
+  return { name: entry[0], uid: Number(entry[2]), gid: Number(entry[3]), home: entry[5] };
+}
 
 /** Runs a program (as root, not as postgres) and fails loudly unless it exits 0. */
 function run(program, args, options = {}) {
@@ -137,6 +142,14 @@ function aptInstall(name) {
   }
   if (result.status !== 0) console.error(`put-wal bench: apt-get install ${name} failed`);
   return result.status === 0;
+}
+
+/**
+ * Lets the event loop run, so that SIGINT/SIGTERM sent to this process alone reach the sandbox's
+ * cleanup handlers (they stop the cluster and remove the scratch directory) between two calls.
+ */
+function signalsHandled() {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Children user+sys time of this process so far, in ms (kernel-precise sums, 10 ms ticks). */
@@ -305,6 +318,9 @@ try {
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     const cpuMs = childrenCpuMs() - cpuBefore;
     const rssKiB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+    if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') {
+      throw new Error(`interrupted (${variant.name} got ${result.signal})`);
+    }
     const ok = result.status === 0;
     if (!ok)
       console.error(`put-wal bench: ${variant.name} ${name} failed: ${result.stderr.trim()}`);
@@ -326,7 +342,7 @@ try {
     return dest;
   }
 
-  // Warm-up: every variant archives one segment once (page cache, node's compile cache).
+  // Warm-up: every variant archives one segment once, untimed (page cache of binaries and CLI).
   run(
     'cat',
     segments.map((name) => join(sourceDir, name)),
@@ -336,6 +352,7 @@ try {
     const dest = freshDestination(variant);
     archiveOnce(variant, dest, segments[0]);
     rmSync(dest, { recursive: true, force: true });
+    await signalsHandled();
   }
 
   /**
@@ -343,12 +360,12 @@ try {
    * a preload that timestamps every fs/promises call; phases are cut at the first touch of the
    * segment, of wals/<timeline+log>/ and of the xlogdb lock. Also node -e 0, for the floor.
    */
-  function measurePhases() {
+  async function measurePhases() {
     const tracer = join(scratch, 'trace-fs.mjs');
     writeFileSync(tracer, tracerSource);
     giveToPostgres(tracer);
     const calls = Math.min(segments.length, quick ? 3 : 9);
-    const traced = (args) => {
+    const traced = async (args) => {
       const start = performance.timeOrigin + performance.now();
       const result = spawnSync(process.execPath, ['--import', tracer, ...args], {
         cwd: scratch,
@@ -358,6 +375,7 @@ try {
       });
       const end = performance.timeOrigin + performance.now();
       if (result.status !== 0) throw new Error(`traced ${args.join(' ')}: ${result.stderr}`);
+      await signalsHandled();
       const line = result.stderr.split('\n').find((text) => text.startsWith('TRACE '));
       const { origin, preload, exit, events } = JSON.parse(line.slice(6));
       return { origin, preload, exit, events, start, end };
@@ -376,7 +394,7 @@ try {
     const rows = [];
     const floor = [];
     for (let i = 0; i < calls; i++) {
-      const t = traced(['-e', '0']);
+      const t = await traced(['-e', '0']);
       floor.push([
         t.origin - t.start,
         t.preload,
@@ -396,7 +414,7 @@ try {
       const samples = [];
       for (const name of segments.slice(0, calls)) {
         const source = join(sourceDir, name);
-        const t = traced([
+        const t = await traced([
           cliBundle,
           '-c',
           join(scratch, `barkeep-${compression}.conf`),
@@ -464,6 +482,7 @@ try {
       const dest = freshDestination(variant);
       for (const name of segments) {
         const sample = archiveOnce(variant, dest, name);
+        await signalsHandled();
         result.wall.push(sample.wallMs);
         result.cpu.push(sample.cpuMs);
         result.rss = Math.max(result.rss, sample.rssKiB);
@@ -480,7 +499,7 @@ try {
     }
   }
   const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const phaseLines = measurePhases();
+  const phaseLines = await measurePhases();
 
   const reference = median(results.get('cp + sync').wall);
   const lines = [
@@ -552,10 +571,15 @@ function machineLines(binDir, pgbackrestPath, cliBundle) {
   const postgres = run(join(binDir, 'postgres'), ['--version']).stdout.trim();
   const pgbr = pgbackrestPath ? run(pgbackrestPath, ['version']).stdout.trim() : 'not installed';
   const barkeep = run(process.execPath, [cliBundle, '--version']).stdout.trim();
-  const bundleKiB = (statSync(cliBundle).size / 1024).toFixed(0);
+  // The bundle may be split into chunks (dist/chunks/): count all the JavaScript of dist/.
+  const distDir = join(cliBundle, '..');
+  const jsFiles = readdirSync(distDir, { recursive: true }).filter((name) => name.endsWith('.js'));
+  const distKiB = (
+    jsFiles.reduce((sum, name) => sum + statSync(join(distDir, name)).size, 0) / 1024
+  ).toFixed(0);
   return [
     `Machine: ${cpu[0]?.model ?? '?'} x ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
       `${osName ?? 'Linux'}, kernel ${release()}; ${new Date().toISOString()}.`,
-    `Versions: node ${process.version}; ${postgres}; ${pgbr}; ${barkeep} (dist/barkeep.js ${bundleKiB} KiB).`,
+    `Versions: node ${process.version}; ${postgres}; ${pgbr}; ${barkeep} (dist/: ${distKiB} KiB of JavaScript in ${jsFiles.length} files).`,
   ].join('\n');
 }

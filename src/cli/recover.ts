@@ -1,6 +1,7 @@
 import { prettySize } from '../backup/backup-listing.ts';
 import { selectServers } from '../config/select-servers.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
+import type { RecoveryOutcome } from '../recovery/run-recovery.ts';
 import type { RegisterCommand } from './command-runtime.ts';
 
 interface RecoverFlags {
@@ -15,6 +16,7 @@ interface RecoverFlags {
   standbyMode?: boolean;
   tablespace: string[];
   remoteSshCommand?: string;
+  remoteBarkeepCommand?: string;
   getWal?: boolean;
   jobs?: number;
   debianCluster?: string;
@@ -53,6 +55,10 @@ export const registerRecover: RegisterCommand = (program, runtime) => {
       [],
     )
     .option('--remote-ssh-command <CMD>', 'recover onto another host through this ssh command')
+    .option(
+      '--remote-barkeep-command <CMD>',
+      "with --remote-ssh-command and get-wal: how the recovered host calls barkeep on this host (default: 'ssh USER@THIS_HOST barkeep -c CONFIG')",
+    )
     .option('--get-wal', 'restore_command fetches WAL with barkeep get-wal')
     .option('--no-get-wal', 'copy the WAL into DEST instead')
     .option('-j, --jobs <N>', 'files copied at once', (value) => Number.parseInt(value, 10))
@@ -90,6 +96,19 @@ export const registerRecover: RegisterCommand = (program, runtime) => {
               subject: flags.start ? '--start' : '--port',
               why: 'it goes with --debian-cluster',
             });
+          }
+          // parseInt gives NaN for '-j x', and no copy worker would run at all.
+          for (const [option, value] of [
+            ['--jobs', flags.jobs],
+            ['--port', flags.port],
+          ] as const) {
+            if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+              throw new BarkeepError('usage', {
+                what: 'invalid option',
+                subject: option,
+                why: 'it takes a positive whole number',
+              });
+            }
           }
           const config = await context.config();
           const [server] = selectServers(config, [serverName]);
@@ -131,15 +150,29 @@ export const registerRecover: RegisterCommand = (program, runtime) => {
               : undefined,
             logger: context.logger,
           };
-          if (flags.remoteSshCommand) {
+          if (flags.remoteBarkeepCommand !== undefined && !flags.remoteSshCommand) {
             throw new BarkeepError('usage', {
-              what: 'not available yet',
-              subject: '--remote-ssh-command',
-              why: 'remote recovery is not implemented in this build',
+              what: 'invalid option',
+              subject: '--remote-barkeep-command',
+              why: 'it goes with --remote-ssh-command',
             });
           }
-          const { runRecovery } = await import('../recovery/run-recovery.ts');
-          const outcome = await runRecovery(server!, options);
+          let outcome: RecoveryOutcome;
+          if (flags.remoteSshCommand) {
+            const { defaultRemoteBarkeepCommand, runRemoteRecovery } = await import(
+              '../recovery/remote-recovery.ts'
+            );
+            outcome = await runRemoteRecovery(server!, {
+              ...options,
+              sshCommand: flags.remoteSshCommand,
+              remoteBarkeepCommand:
+                flags.remoteBarkeepCommand ?? defaultRemoteBarkeepCommand(config.file),
+            });
+            context.print(`Remote host: reached through ${flags.remoteSshCommand}`);
+          } else {
+            const { runRecovery } = await import('../recovery/run-recovery.ts');
+            outcome = await runRecovery(server!, options);
+          }
           context.print(
             `Backup ${outcome.info.backup_id} of server ${server!.name} restored into ${outcome.destination}: ${outcome.files} files, ${prettySize(outcome.bytes)}`,
           );
@@ -149,7 +182,9 @@ export const registerRecover: RegisterCommand = (program, runtime) => {
             );
           context.print(
             getWal
-              ? 'WAL: fetched during recovery by barkeep get-wal --partial'
+              ? flags.remoteSshCommand
+                ? 'WAL: fetched during recovery from this host through ssh by barkeep get-wal --partial (restore_command below)'
+                : 'WAL: fetched during recovery by barkeep get-wal --partial'
               : `WAL: ${outcome.walFiles} file(s) copied into ${outcome.destination}/barman_wal`,
           );
           if (outcome.partialUsed)
@@ -162,7 +197,11 @@ export const registerRecover: RegisterCommand = (program, runtime) => {
           context.print(
             "IMPORTANT: archive_command is 'false' in the recovered cluster, so it never writes into the original's archive. Once it is meant to be archived, run ALTER SYSTEM RESET archive_command (or set it) and reload.",
           );
-          context.print(`Ready: start it with ${outcome.nextCommand}`);
+          context.print(
+            flags.remoteSshCommand
+              ? `Ready: start it on the remote host with ${outcome.nextCommand}`
+              : `Ready: start it with ${outcome.nextCommand}`,
+          );
           return 0;
         },
       ),

@@ -52,16 +52,12 @@ export async function restoreExternalConfig(
   placement: ConfigPlacement,
   owner: FileOwner | undefined,
 ): Promise<RestoredConfig> {
-  const stored = await readStoredManifest(join(paths.directory, 'external-config.json'));
+  const stored = await readStoredConfigList(paths);
   if (stored.length === 0 || !info.config_file) return { files: [], configFile: undefined };
-  const originalDir = dirname(info.config_file);
-  const newPathOf = (original: string) =>
-    original === originalDir || original.startsWith(`${originalDir}/`)
-      ? join(placement.configDirectory, relative(originalDir, original))
-      : join(placement.configDirectory, 'barkeep-included', original);
+  const plan = planConfigRestore(info, info.config_file, placement);
   const written: string[] = [];
   for (const file of stored) {
-    const target = newPathOf(file.originalPath);
+    const target = plan.targetOf(file.originalPath);
     await mkdir(dirname(target), { recursive: true, mode: 0o755 });
     const content = await readFile(join(paths.directory, file.storedPath)).catch(
       (error: unknown) => {
@@ -77,37 +73,67 @@ export async function restoreExternalConfig(
     if (owner) await lchown(target, owner.uid, owner.gid);
     written.push(target);
   }
-  const configFile = newPathOf(info.config_file);
-  let text = await readFile(configFile, 'utf8');
-  text = rewriteIncludes(text, (path) =>
-    path.startsWith('/') && path !== newPathOf(path) ? newPathOf(path) : undefined,
-  );
-  text = commentOutSettings(text, PATH_SETTINGS, 'barkeep recover: path of the original cluster');
-  const settings: Record<string, string> = {
-    data_directory: quoteConfValue(placement.dataDirectory),
-    ...(info.hba_file
-      ? {
-          hba_file: quoteConfValue(
-            insideData(info, info.hba_file, placement) ?? newPathOf(info.hba_file),
-          ),
-        }
-      : {}),
-    ...(info.ident_file
-      ? {
-          ident_file: quoteConfValue(
-            insideData(info, info.ident_file, placement) ?? newPathOf(info.ident_file),
-          ),
-        }
-      : {}),
-    ...placement.settings,
-  };
-  text = appendSettings(
-    text,
-    `Added by barkeep recover of backup ${info.backup_id}: paths of the recovered cluster`,
-    settings,
-  );
-  await writeFile(configFile, text);
+  const configFile = plan.configFile;
+  await writeFile(configFile, plan.adjust(await readFile(configFile, 'utf8')));
   return { files: written, configFile };
+}
+
+/** Where the kept configuration files go and how postgresql.conf is adjusted for that place. */
+export interface ConfigRestorePlan {
+  /** The new path of config_file (postgresql.conf). */
+  readonly configFile: string;
+  /** The new path of a kept file, by its original path. */
+  targetOf(originalPath: string): string;
+  /** postgresql.conf's text adjusted to the new place (paths, includes, extra settings). */
+  adjust(text: string): string;
+}
+
+/**
+ * The pure part of {@link restoreExternalConfig}, shared with remote recovery: config_file's
+ * directory maps to `placement.configDirectory`, other kept files to
+ * `<configDirectory>/barkeep-included/<original path>`; `adjust` comments out the old path
+ * settings, adds the new ones in a marked block and rewrites absolute include paths.
+ */
+export function planConfigRestore(
+  info: BackupInfo,
+  originalConfigFile: string,
+  placement: ConfigPlacement,
+): ConfigRestorePlan {
+  const originalDir = dirname(originalConfigFile);
+  const newPathOf = (original: string) =>
+    original === originalDir || original.startsWith(`${originalDir}/`)
+      ? join(placement.configDirectory, relative(originalDir, original))
+      : join(placement.configDirectory, 'barkeep-included', original);
+  const adjust = (original: string): string => {
+    let text = rewriteIncludes(original, (path) =>
+      path.startsWith('/') && path !== newPathOf(path) ? newPathOf(path) : undefined,
+    );
+    text = commentOutSettings(text, PATH_SETTINGS, 'barkeep recover: path of the original cluster');
+    const settings: Record<string, string> = {
+      data_directory: quoteConfValue(placement.dataDirectory),
+      ...(info.hba_file
+        ? {
+            hba_file: quoteConfValue(
+              insideData(info, info.hba_file, placement) ?? newPathOf(info.hba_file),
+            ),
+          }
+        : {}),
+      ...(info.ident_file
+        ? {
+            ident_file: quoteConfValue(
+              insideData(info, info.ident_file, placement) ?? newPathOf(info.ident_file),
+            ),
+          }
+        : {}),
+      ...placement.settings,
+    };
+    return appendSettings(
+      text,
+      `Added by barkeep recover of backup ${info.backup_id}: paths of the recovered cluster`,
+      settings,
+    );
+  };
+  return { configFile: newPathOf(originalConfigFile), targetOf: newPathOf, adjust };
 }
 
 /** A file that was inside the original PGDATA is now inside the new data directory. */
@@ -121,7 +147,9 @@ function insideData(
   return join(placement.dataDirectory, relative(info.pgdata, path));
 }
 
-async function readStoredManifest(path: string): Promise<StoredConfigFile[]> {
+/** The configuration files a backup kept outside PGDATA (`external-config.json`), none if absent. */
+export async function readStoredConfigList(paths: BackupPaths): Promise<StoredConfigFile[]> {
+  const path = join(paths.directory, 'external-config.json');
   try {
     return JSON.parse(await readFile(path, 'utf8')) as StoredConfigFile[];
   } catch (error) {

@@ -63,8 +63,11 @@ export function readSetting(text: string, name: string): string | undefined {
     if (line.trimStart().startsWith('#')) continue;
     const match = SETTING.exec(line);
     if (!match || match[2]!.toLowerCase() !== name.toLowerCase()) continue;
-    const raw = match[4]!.replace(/\s+#.*$/, '').trim();
-    value = raw.startsWith("'") ? raw.slice(1, raw.lastIndexOf("'")).replace(/''/g, "'") : raw;
+    const raw = match[4]!.trim();
+    const quoted = /^'((?:[^'\\]|''|\\.)*)'/.exec(raw);
+    value = quoted
+      ? quoted[1]!.replace(/''/g, "'").replace(/\\(.)/g, '$1')
+      : (/^[^\s#]*/.exec(raw)?.[0] ?? '');
   }
   return value;
 }

@@ -29,15 +29,15 @@ const RECOVERY_KEYS = [
   'recovery_target_timeline',
   'recovery_target_action',
   'archive_command',
-  'archive_mode',
 ];
 
 /**
  * Makes the restored data directory start as a recovery: `recovery.signal` (or
  * `standby.signal`), and in `postgresql.auto.conf` (read last, so it wins) the restore_command,
  * the recovery target, and `archive_command = false` so the copy never ships WAL into the
- * original's archive. Earlier values of those keys in the file are commented out. Returns the
- * settings written, for the output.
+ * original's archive. Earlier values of those keys in the file are commented out; archive_mode
+ * is left as the operator set it (as Barman does), so resetting archive_command is all it takes
+ * to archive again. Returns the settings written, for the output.
  */
 export async function writeRecoverySettings(
   destination: string,

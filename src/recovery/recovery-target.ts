@@ -85,7 +85,10 @@ function parseTargetTime(text: string): Date {
           ? zone
           : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw usage(text, 'not a valid date and time');
+  // Date rolls 2026-02-30 over into March; PostgreSQL refuses it, so refuse it here.
+  const [year, month, day] = match[1]!.split('-').map(Number) as [number, number, number];
+  if (Number.isNaN(date.getTime()) || new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day)
+    throw usage(text, 'not a valid date and time');
   return date;
 }
 

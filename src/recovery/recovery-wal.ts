@@ -5,8 +5,10 @@ import { listStoredWalFiles } from '../archive/xlog-db.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import type { ServerLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
+import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { parseTimelineHistory } from '../wal/timeline-history.ts';
+import { isWalFormatError } from '../wal/wal-format-error.ts';
 import type { FileOwner } from './copy-tree.ts';
 
 /** The directory inside DEST that receives the WAL without get-wal (Barman's name). */
@@ -26,7 +28,8 @@ export interface AvailableWal {
 
 /**
  * What WAL the catalog holds for recovering `info` to timeline `targetTimeline` (`latest`: the
- * newest timeline that descends from the backup's; a number; or `current`: the backup's):
+ * newest timeline that descends from the backup's; a number; or `current`: the backup's; anything
+ * else is a usage error, and a timeline that does not descend from the backup's is refused):
  * segments of the timelines on the way, from the backup's begin_wal on, in wals/ or completed in
  * streaming/; the history files; and the streaming `.partial` that holds the newest WAL.
  */
@@ -83,9 +86,24 @@ async function timelinePath(
       }
     }
   } else if (target !== 'current') {
+    if (!/^\d+$/.test(target) || Number(target) < 1)
+      throw new BarkeepError('usage', {
+        what: 'invalid --target-tli',
+        subject: target,
+        why: "use a timeline number, 'current' or 'latest'",
+      });
     timeline = Number(target);
   }
-  return new Set([timeline, ...(await ancestorsOf(layout, timeline))]);
+  const path = new Set([timeline, ...(await ancestorsOf(layout, timeline))]);
+  if (!path.has(backupTimeline)) {
+    throw new BarkeepError('operationFailed', {
+      what: 'refused to recover',
+      subject: `timeline ${timeline}`,
+      why: `it does not descend from timeline ${backupTimeline} of the backup (as far as the archived history files tell)`,
+      hint: 'Choose a backup taken on that timeline or one of its ancestors, or another --target-tli.',
+    });
+  }
+  return path;
 }
 
 async function ancestorsOf(layout: ServerLayout, timeline: number): Promise<Set<number>> {
@@ -97,7 +115,14 @@ async function ancestorsOf(layout: ServerLayout, timeline: number): Promise<Set<
         parseTimelineHistory(await readFile(path, 'utf8')).map((entry) => entry.parent),
       );
     } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
+      if (isWalFormatError(error))
+        throw new BarkeepError('operationFailed', {
+          what: 'unreadable timeline history file',
+          subject: path,
+          why: error.message,
+          hint: 'Restore the file from the server (pg_wal/) or remove it if it is not needed.',
+        });
+      if (errnoCode(error) !== 'ENOENT') throw ioError('cannot read timeline history', path, error);
     }
   }
   return new Set();

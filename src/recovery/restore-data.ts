@@ -123,13 +123,20 @@ async function unpackArchive(
   try {
     for await (const chunk of source) await tar.write(chunk as Buffer);
     const result = await tar.end();
-    if (owner) {
-      await lchown(target, owner.uid, owner.gid);
-      for (const file of result.files) await lchown(join(target, file), owner.uid, owner.gid);
-    }
+    // Directories and links too: PostgreSQL creates files in base/<db>/ and the tablespace's.
+    if (owner) await chownTree(target, owner);
     return { files: result.files.length, bytes: result.bytes };
   } catch (error) {
     if (error instanceof BarkeepError) throw error;
     throw ioError('cannot unpack backup archive', archive, error);
+  }
+}
+
+/** Gives `path` and everything below it (not following links) to `owner`. */
+async function chownTree(path: string, owner: FileOwner): Promise<void> {
+  await lchown(path, owner.uid, owner.gid);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    if (entry.isDirectory()) await chownTree(join(path, entry.name), owner);
+    else await lchown(join(path, entry.name), owner.uid, owner.gid);
   }
 }

@@ -3,7 +3,7 @@
 // It has its own host key, its own sshd_config and authorized key file in a sandbox directory,
 // and is stopped by its PID; the system's sshd and /etc/ssh are never touched.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,7 @@ function sessionUser(): OsUser {
  * it can only log in as its own account, which is all a test wants. (As root with `UsePAM no`,
  * sshd would refuse Debian's postgres account, whose shadow password is `!`: locked.)
  */
-export async function startTestSshd(): Promise<TestSshd> {
+export async function startTestSshd(options: { forcedCommand?: string } = {}): Promise<TestSshd> {
   const reason = sshdUnavailableReason();
   if (reason !== undefined) throw new Error(`cannot start a test sshd: ${reason}`);
   const user = sessionUser();
@@ -81,7 +81,12 @@ export async function startTestSshd(): Promise<TestSshd> {
   const pidFile = join(directory, 'sshd.pid');
   for (const key of [hostKey, keyFile])
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'barkeep-test', '-f', key]);
-  execFileSync('cp', [`${keyFile}.pub`, authorizedKeys]);
+  const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
+  // With a forced command, the key runs only that (the ssh-gate setup of the README).
+  const restrictions = options.forcedCommand
+    ? `command="${options.forcedCommand.replace(/"/g, '\\"')}",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding `
+    : '';
+  writeFileSync(authorizedKeys, `${restrictions}${publicKey}\n`);
   chmodSync(authorizedKeys, 0o644);
   if (asRoot) {
     for (const path of [hostKey, keyFile, authorizedKeys, `${hostKey}.pub`, `${keyFile}.pub`])
@@ -153,7 +158,8 @@ export async function startTestSshd(): Promise<TestSshd> {
       sandboxCleanup.delete(emergency);
     };
     const ready = await waitUntilListening(port, child, log);
-    if (ready && loginWorks(sshCommand)) {
+    // A forced command answers `true` with a refusal: then only the listening port is checked.
+    if (ready && (options.forcedCommand !== undefined || loginWorks(sshCommand))) {
       return { port, user, keyFile, sshCommand, log, stop };
     }
     lastFailure = log();

@@ -2,13 +2,19 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lockPath } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
+import { isBarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { fsyncDirectory } from '../storage/durable-write.ts';
 import { acquireLock } from '../storage/process-lock.ts';
 import { moveToErrors } from './errors-directory.ts';
 import { archiveTarget } from './put-wal.ts';
-import { type ArchiveTarget, storeWalFile } from './store-wal-file.ts';
+import {
+  type ArchiveTarget,
+  type OfferedWalFile,
+  type StoreOutcome,
+  storeWalFile,
+} from './store-wal-file.ts';
 import { WalRejection } from './wal-rejection.ts';
 import { appendXlogDb, type XlogDbEntry, xlogDbTailHas } from './xlog-db.ts';
 
@@ -21,6 +27,8 @@ export interface ArchivePassResult {
   readonly rejected: { readonly name: string; readonly keptAs: string; readonly reason: string }[];
   /** Files left in place for the next pass (still being written). */
   readonly deferred: string[];
+  /** Set when a pre_archive_retry_script exited 63: the pass stopped there (the reason). */
+  stopped?: string;
 }
 
 /** How many files are stored before their index lines are written and their sources removed. */
@@ -56,7 +64,7 @@ export async function archiveIncoming(
       rejected: [],
       deferred: [],
     };
-    for (let start = 0; start < sources.length; start += BATCH) {
+    for (let start = 0; start < sources.length && !result.stopped; start += BATCH) {
       await archiveBatch(sources.slice(start, start + BATCH), target, logger, result);
     }
     return result;
@@ -86,7 +94,12 @@ async function archiveBatch(
       throw ioError('cannot read WAL file', source.path, error);
     }
     try {
-      const outcome = await storeWalFile({ name: source.name, data, mtimeMs }, target);
+      const outcome = await storeHooked(
+        source,
+        { name: source.name, data, mtimeMs },
+        target,
+        logger,
+      );
       if (outcome.kind === 'stored') {
         entries.push(outcome.entry);
         result.archived.push(source.name);
@@ -100,6 +113,12 @@ async function archiveBatch(
       }
       done.push(source);
     } catch (error) {
+      if (isBarkeepError(error, 'hookAborted')) {
+        // Barman's archiver stops the pass; the file stays for the next one.
+        result.stopped = error.toLine();
+        logger.warn(`archiving stopped at ${source.name}: ${error.why}`);
+        break;
+      }
       if (!(error instanceof WalRejection)) throw error;
       if (error.maybeIncomplete) {
         result.deferred.push(source.name);
@@ -117,6 +136,27 @@ async function archiveBatch(
   for (const source of done) await rm(source.path, { force: true });
   for (const directory of new Set(done.map((source) => source.directory)))
     await fsyncDirectory(directory);
+}
+
+/** storeWalFile, between the archive hooks when any is configured (loaded only then). */
+async function storeHooked(
+  source: Source,
+  file: OfferedWalFile,
+  target: ArchiveTarget,
+  logger: Logger,
+): Promise<StoreOutcome> {
+  const { hooks } = target;
+  if (!hooks) return storeWalFile(file, target);
+  const { storeWithArchiveHooks } = await import('../hooks/archive-hooks.ts');
+  const facts = {
+    name: file.name,
+    sourcePath: source.path,
+    size: file.data.length,
+    mtimeMs: file.mtimeMs,
+  };
+  return storeWithArchiveHooks({ ...target, hooks }, facts, logger, () =>
+    storeWalFile(file, target),
+  );
 }
 
 async function listSources(

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ensureServerLayout, serverLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { ioError } from '../errors/system-error.ts';
+import { configuredHooks } from '../hooks/hook-settings.ts';
 import type { Logger } from '../logging/logger.ts';
 import { keepCopyInErrors } from './errors-directory.ts';
 import { expectedSystemId } from './expected-system-id.ts';
@@ -27,6 +28,7 @@ export async function archiveTarget(server: ServerConfig, logger: Logger): Promi
     layout,
     compression: server.settings.compression ?? 'none',
     systemIdentifier: await expectedSystemId(layout, server.settings.conninfo, logger),
+    hooks: configuredHooks(server.settings, 'archive', server.file),
   };
 }
 
@@ -48,15 +50,33 @@ export async function putWalFile(
     throw ioError('cannot read WAL file', path, error);
   }
   const target = await archiveTarget(server, logger);
-  return storeAndIndex({ name: basename(path), data, mtimeMs }, target, logger);
+  return storeAndIndex({ name: basename(path), data, mtimeMs }, target, logger, resolve(path));
 }
 
 /**
  * Stores one offered file and indexes it; shared by put-wal's two forms (a path, or Barman's
  * tar stream). A file already archived identically is indexed again only when a crash left its
- * line out.
+ * line out. With archive hooks configured, they run around it (hooks/archive-hooks.ts).
  */
 export async function storeAndIndex(
+  file: OfferedWalFile,
+  target: ArchiveTarget,
+  logger: Logger,
+  sourcePath?: string,
+): Promise<StoreOutcome> {
+  const { hooks } = target;
+  if (hooks) {
+    // Only loaded when an archive hook is configured: put-wal's hot path stays as it is.
+    const { storeWithArchiveHooks } = await import('../hooks/archive-hooks.ts');
+    const facts = { name: file.name, sourcePath, size: file.data.length, mtimeMs: file.mtimeMs };
+    return storeWithArchiveHooks({ ...target, hooks }, facts, logger, () =>
+      storeAndIndexFile(file, target, logger),
+    );
+  }
+  return storeAndIndexFile(file, target, logger);
+}
+
+async function storeAndIndexFile(
   file: OfferedWalFile,
   target: ArchiveTarget,
   logger: Logger,

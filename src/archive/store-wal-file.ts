@@ -4,6 +4,7 @@ import type { ServerLayout } from '../catalog/server-layout.ts';
 import { compressBuffer, decompressBuffer } from '../compression/compress-buffer.ts';
 import { detectCompression, type WalCompression } from '../compression/compression-format.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
+import type { HookScripts } from '../hooks/hook-settings.ts';
 import { createFileDurable, ensureDirectory } from '../storage/durable-write.ts';
 import { validateWalFile } from '../wal/validate-wal-file.ts';
 import { parseWalFileName, type WalFileName } from '../wal/wal-file-name.ts';
@@ -17,6 +18,8 @@ export interface ArchiveTarget {
   readonly compression: WalCompression;
   /** The cluster the catalog belongs to: a file of another cluster is refused. */
   readonly systemIdentifier: string;
+  /** The archive hook scripts, when any is configured (hooks/archive-hooks.ts runs them). */
+  readonly hooks?: HookScripts | undefined;
 }
 
 /** A WAL file offered for archiving, with its whole content. */

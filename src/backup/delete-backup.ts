@@ -5,7 +5,7 @@ import type { BackupInfo } from '../catalog/backup-info.ts';
 import { keepTarget } from '../catalog/backup-keep.ts';
 import { backupDirectory } from '../catalog/backup-paths.ts';
 import { selectBackup } from '../catalog/backup-selector.ts';
-import { lockPath, serverLayout } from '../catalog/server-layout.ts';
+import { lockPath, type ServerLayout, serverLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { ioError } from '../errors/system-error.ts';
@@ -48,17 +48,29 @@ export async function deleteBackup(server: ServerConfig, selector: string): Prom
         'Take another backup first, or lower minimum_redundancy.',
       );
     }
-    const paths = backupDirectory(layout, info.backup_id);
-    const doomed = join(layout.base, `.${info.backup_id}.deleting`);
-    try {
-      await rename(paths.directory, doomed);
-      await fsyncDirectory(layout.base);
-      await rm(doomed, { recursive: true, force: true });
-    } catch (error) {
-      throw ioError('cannot delete backup', paths.directory, error);
-    }
+    await removeBackupDirectory(layout, info.backup_id);
     return info;
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Removes a backup's directory: first renamed out of the catalog to `base/.<id>.deleting` in
+ * one atomic, fsynced step (so an interrupted removal never leaves a half-deleted backup that
+ * looks valid; listings skip dot names), then deleted. The caller holds the backup lock and has
+ * decided the backup may go. A leftover `.<id>.deleting` of an interrupted removal is deleted
+ * on the way.
+ */
+export async function removeBackupDirectory(layout: ServerLayout, backupId: string): Promise<void> {
+  const paths = backupDirectory(layout, backupId);
+  const doomed = join(layout.base, `.${backupId}.deleting`);
+  try {
+    await rm(doomed, { recursive: true, force: true });
+    await rename(paths.directory, doomed);
+    await fsyncDirectory(layout.base);
+    await rm(doomed, { recursive: true, force: true });
+  } catch (error) {
+    throw ioError('cannot delete backup', paths.directory, error);
   }
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { expectedSystemId } from '../archive/expected-system-id.ts';
 import { type BackupInfo, emptyBackupInfo, writeBackupInfo } from '../catalog/backup-info.ts';
 import { backupDirectory, newBackupId } from '../catalog/backup-paths.ts';
@@ -7,46 +6,24 @@ import { backupTimestamp } from '../catalog/backup-timestamp.ts';
 import { ensureServerLayout, lockPath, serverLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
-import type { Logger } from '../logging/logger.ts';
-import { openConnection } from '../postgres/connect.ts';
-import { ReplicationConnection } from '../postgres/replication/replication-connection.ts';
-import { runQuery } from '../postgres/run-query.ts';
-import { readServerFacts } from '../postgres/server-facts.ts';
-import { writeFileDurable } from '../storage/durable-write.ts';
+import { errnoCode } from '../errors/system-error.ts';
+import { backupHookRunner } from '../hooks/backup-hook-runner.ts';
+import { isServerError } from '../postgres/connect-failure.ts';
 import { acquireLock } from '../storage/process-lock.ts';
-import { formatLsn } from '../wal/lsn.ts';
-import { segmentName } from '../wal/segment-name.ts';
-import { toTimelineId } from '../wal/timeline.ts';
-import { segmentBeforeLsn, segmentOffsetOfLsn, segmentOfLsn } from '../wal/wal-segment.ts';
-import { toWalSegmentSize } from '../wal/wal-segment-size.ts';
-import { directorySize } from './backup-size.ts';
-import { chooseBackupStorage, serverCompressionDetail } from './backup-storage.ts';
-import { fetchExternalConfig } from './external-config.ts';
-import { storeExternalConfig } from './external-config-store.ts';
-import { type ProgressListener, receiveBaseBackup } from './receive-base-backup.ts';
-import { syncTree } from './sync-tree.ts';
+import type { BackupContext, BackupRequest } from './backup-context.ts';
+import { copyClusterWithBaseBackup } from './postgres-backup.ts';
+import { copyClusterWithRsync, rsyncBackupMode } from './rsync-backup.ts';
 
-/** What `backup` is asked for beyond the server's settings. */
-export interface BackupRequest {
-  readonly name?: string | undefined;
-  /** Fast checkpoint (also `immediate_checkpoint = on`). */
-  readonly immediateCheckpoint?: boolean;
-  /** Workers: server-side zstd workers, and files synced at once. */
-  readonly jobs?: number;
-  readonly logger: Logger;
-  readonly onProgress?: ProgressListener;
-  /** A phase begins: told once per step, for the log and non-terminal output. */
-  readonly onPhase?: (phase: string) => void;
-}
+export type { BackupRequest } from './backup-context.ts';
 
 /**
- * `backup SERVER` with `backup_method = postgres`: a whole-cluster base backup over the
- * replication protocol (BASE_BACKUP, no WAL in the stream), unpacked into `base/<id>/data/` and
- * `base/<id>/<oid>/` or stored as compressed archives, with the manifest, the configuration
- * files that live outside PGDATA (`base/<id>/external/`), and backup.info written STARTED first
- * and DONE only after every file is fsynced. Any failure leaves it FAILED with the error
- * recorded; a killed process is recognised as such by the next command that lists backups.
- * Holds the server's backup lock.
+ * `backup SERVER`: the shared frame of every backup method. It takes the server's backup lock,
+ * claims the backup ID, records the process, writes backup.info STARTED, has the method copy
+ * the cluster (`postgres`: BASE_BACKUP over the replication protocol, postgres-backup.ts;
+ * `rsync` / `local-rsync`: pg_backup_start, rsync, pg_backup_stop, rsync-backup.ts), each with
+ * the configuration files outside PGDATA and a manifest, and writes backup.info DONE only after
+ * every file is fsynced. Any failure leaves it FAILED with the error recorded; a killed process
+ * is recognised as such by the next command that lists backups.
  */
 export async function runBackup(server: ServerConfig, request: BackupRequest): Promise<BackupInfo> {
   const settings = server.settings;
@@ -55,11 +32,21 @@ export async function runBackup(server: ServerConfig, request: BackupRequest): P
     logger.info(text);
     request.onPhase?.(text);
   };
-  if (settings.backup_method !== 'postgres') {
+  const method = settings.backup_method;
+  if (method !== 'postgres' && method !== 'rsync' && method !== 'local-rsync') {
     throw new BarkeepError('configInvalidValue', {
       what: 'unsupported backup method',
       subject: server.name,
-      why: `backup_method = ${settings.backup_method} is not available yet; use postgres`,
+      why: `backup_method = ${method} is not available yet; use postgres, rsync or local-rsync`,
+    });
+  }
+  const reuse = request.reuseBackup ?? settings.reuse_backup;
+  if (method === 'postgres' && reuse !== 'off') {
+    throw new BarkeepError('configInvalidValue', {
+      what: 'cannot reuse files',
+      subject: server.name,
+      why: `reuse_backup = ${reuse} needs an rsync backup method; backup_method postgres copies everything`,
+      hint: 'Set reuse_backup = off, or backup_method = rsync (with ssh_command) or local-rsync.',
     });
   }
   const conninfo = settings.conninfo;
@@ -71,6 +58,7 @@ export async function runBackup(server: ServerConfig, request: BackupRequest): P
     });
   const layout = serverLayout(server.name, settings);
   await ensureServerLayout(layout);
+  const hooks = backupHookRunner(server, layout, logger);
   const lock = await acquireLock(lockPath(layout, 'backup'), 'backup');
   try {
     const systemid = await expectedSystemId(layout, conninfo, logger);
@@ -82,21 +70,36 @@ export async function runBackup(server: ServerConfig, request: BackupRequest): P
       ...emptyBackupInfo(backupId),
       status: 'STARTED',
       server_name: server.name,
-      mode: 'postgres',
+      mode: method === 'postgres' ? 'postgres' : rsyncBackupMode,
       systemid,
       begin_time: backupTimestamp(started),
       ...(request.name ? { backup_name: request.name } : {}),
     };
     await writeBackupInfo(paths.info, info);
-    phase(`Starting backup ${backupId} of server ${server.name} (backup_method postgres)`);
+    phase(`Starting backup ${backupId} of server ${server.name} (backup_method ${method})`);
     try {
-      info = await copyCluster(server, conninfo, info, paths, request, phase);
+      await hooks?.pre(backupId);
+      const context: BackupContext = {
+        server,
+        conninfo,
+        layout,
+        paths,
+        started: info,
+        request,
+        logger,
+        phase,
+      };
+      info =
+        method === 'postgres'
+          ? await copyClusterWithBaseBackup(context)
+          : await copyClusterWithRsync(context);
       await writeBackupInfo(paths.info, info);
       phase(
         `Backup ${backupId} of server ${server.name} completed: ${info.size} bytes, WAL ${info.begin_wal} to ${info.end_wal}`,
       );
       return info;
-    } catch (error) {
+    } catch (caught) {
+      const error = backupFailure(caught, backupId, server.name);
       const why = isBarkeepError(error)
         ? error.toLine()
         : error instanceof Error
@@ -112,124 +115,43 @@ export async function runBackup(server: ServerConfig, request: BackupRequest): P
       throw error;
     } finally {
       await clearBackupProcess(layout, backupId);
+      await hooks?.post(backupId);
     }
   } finally {
     await lock.release();
   }
 }
 
-async function copyCluster(
-  server: ServerConfig,
-  conninfo: string,
-  started: BackupInfo,
-  paths: ReturnType<typeof backupDirectory>,
-  request: BackupRequest,
-  phase: (text: string) => void,
-): Promise<BackupInfo> {
-  const settings = server.settings;
-  const jobs = Math.max(1, request.jobs ?? settings.parallel_jobs);
-  const client = await openConnection(conninfo, {
-    applicationName: 'barkeep_backup',
-    timeoutMs: 10_000,
-  });
-  let facts: Awaited<ReturnType<typeof readServerFacts>>;
-  let tablespaceNames: Map<number, string>;
-  let external: Awaited<ReturnType<typeof fetchExternalConfig>>;
-  try {
-    facts = await readServerFacts(client);
-    const rows = await runQuery<{ oid: string; spcname: string }>(
-      client,
-      "SELECT oid::text, spcname FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')",
-    );
-    tablespaceNames = new Map(rows.map((row) => [Number(row.oid), row.spcname]));
-    phase('Collecting the configuration files outside PGDATA');
-    external = await fetchExternalConfig(client, { sshCommand: settings.ssh_command });
-  } finally {
-    await client.end();
+/**
+ * What ended a backup, as barkeep reports it: an error the server sent (the walsender was
+ * terminated, the server shut down) or a dropped connection becomes a BarkeepError naming the
+ * backup instead of an "unexpected failure"; barkeep's own errors and anything else stay as
+ * they are.
+ */
+function backupFailure(error: unknown, backupId: string, server: string): unknown {
+  if (isBarkeepError(error) || !(error instanceof Error)) return error;
+  const hint = `The backup is recorded FAILED; see the PostgreSQL log of server '${server}', then run the backup again.`;
+  if (isServerError(error)) {
+    const { code } = error as Error & { code: string };
+    const unsupported = /does not support compression/.test(error.message)
+      ? 'Set backup_compression_location = client (barkeep then compresses), or choose a method the server was built with; the backup is recorded FAILED.'
+      : undefined;
+    return new BarkeepError('postgresQuery', {
+      what: 'base backup failed',
+      subject: backupId,
+      why: `the server ended it: ${error.message} (SQLSTATE ${code})`,
+      hint: unsupported ?? hint,
+      cause: error,
+    });
   }
-  for (const warning of external.warnings) request.logger.warn(warning);
-  const stored = await storeExternalConfig(paths.directory, external.files);
-  await writeFileDurable(
-    join(paths.directory, 'external-config.json'),
-    `${JSON.stringify(stored, null, 2)}\n`,
-  );
-  if (stored.length > 0) phase(`Kept ${stored.length} configuration file(s) from outside PGDATA`);
-
-  const version = facts.serverVersionNum;
-  const storage = chooseBackupStorage(settings, version);
-  const replication = await ReplicationConnection.open(settings.streaming_conninfo ?? conninfo, {
-    applicationName: 'barkeep_backup',
-  });
-  const copyStarted = Date.now();
-  let received: Awaited<ReturnType<typeof receiveBaseBackup>>;
-  try {
-    phase(
-      `Copying the cluster (${storage.kind === 'plain' ? 'plain' : `${storage.format} compressed on the ${storage.onServer ? 'server' : 'client'}`})`,
-    );
-    const detail = serverCompressionDetail(storage, jobs);
-    const stream = replication.baseBackup(
-      {
-        label: `barkeep backup ${started.backup_id}`,
-        fastCheckpoint: request.immediateCheckpoint ?? settings.immediate_checkpoint,
-        ...(storage.kind === 'compressed' && storage.onServer
-          ? { serverCompression: { method: storage.format, ...(detail ? { detail } : {}) } }
-          : {}),
-      },
-      version,
-    );
-    received = await receiveBaseBackup(stream, paths.directory, storage, request.onProgress);
-  } finally {
-    await replication.close();
+  if (errnoCode(error) !== undefined || /^Connection terminated/.test(error.message)) {
+    return new BarkeepError('postgresConnection', {
+      what: 'base backup failed',
+      subject: backupId,
+      why: `the connection to the server was lost: ${error.message}`,
+      hint,
+      cause: error,
+    });
   }
-  const copyTime = (Date.now() - copyStarted) / 1000;
-  phase('Flushing every file to disk');
-  await syncTree(paths.directory, Math.max(8, jobs * 2));
-
-  const segmentSize = toWalSegmentSize(facts.walSegmentSize ?? 16 * 1024 * 1024);
-  const timeline = toTimelineId(received.start.timeline);
-  const endTimeline = toTimelineId(received.end.timeline);
-  const size = await directorySize(paths.directory);
-  return {
-    ...started,
-    status: 'DONE',
-    backup_label: received.backupLabel,
-    begin_xlog: formatLsn(received.start.lsn),
-    begin_wal: segmentName(timeline, segmentOfLsn(received.start.lsn, segmentSize), segmentSize),
-    begin_offset: segmentOffsetOfLsn(received.start.lsn, segmentSize),
-    end_xlog: formatLsn(received.end.lsn),
-    end_wal: segmentName(endTimeline, segmentBeforeLsn(received.end.lsn, segmentSize), segmentSize),
-    end_offset: segmentOffsetOfLsn(received.end.lsn, segmentSize),
-    end_time: backupTimestamp(new Date()),
-    timeline,
-    version,
-    pgdata: facts.dataDirectory ?? external.dataDirectory,
-    config_file: external.configFile,
-    hba_file: external.hbaFile,
-    ident_file: external.identFile,
-    included_files: external.includedFiles.length > 0 ? external.includedFiles : null,
-    tablespaces: tablespaceList(received.tablespaces, tablespaceNames),
-    xlog_segment_size: segmentSize,
-    size,
-    cluster_size: received.bytes,
-    data_checksums: facts.dataChecksums === undefined ? null : facts.dataChecksums ? 'on' : 'off',
-    compression: storage.kind === 'plain' ? null : storage.format,
-    copy_stats: {
-      copy_time: copyTime,
-      total_time: (Date.now() - started.begin_time!.date.getTime()) / 1000,
-    },
-  };
-}
-
-function tablespaceList(
-  received: readonly { oid: number | undefined; location: string | undefined }[],
-  names: ReadonlyMap<number, string>,
-): BackupInfo['tablespaces'] {
-  const list = received
-    .filter((tablespace) => tablespace.oid !== undefined)
-    .map((tablespace) => ({
-      name: names.get(tablespace.oid!) ?? String(tablespace.oid),
-      oid: tablespace.oid!,
-      location: tablespace.location ?? '',
-    }));
-  return list.length > 0 ? list : null;
+  return error;
 }

@@ -5,9 +5,15 @@ import { ioError } from '../errors/system-error.ts';
 /**
  * fsyncs every file and directory under `root` (symbolic links are not followed), several at a
  * time: a backup writes thousands of files without syncing each, then makes all of them durable
- * here before it may be marked DONE. Directories are synced after their contents.
+ * here before it may be marked DONE. Directories are synced after their contents. With
+ * `directoriesOnly`, files are left alone (they were flushed one by one already) and only the
+ * directories, which hold the names, are synced.
  */
-export async function syncTree(root: string, concurrency = 8): Promise<void> {
+export async function syncTree(
+  root: string,
+  concurrency = 8,
+  options: { readonly directoriesOnly?: boolean } = {},
+): Promise<void> {
   const files: string[] = [];
   const directories: string[] = [];
   const walk = async (directory: string): Promise<void> => {
@@ -19,7 +25,8 @@ export async function syncTree(root: string, concurrency = 8): Promise<void> {
     }
   };
   await walk(root);
-  await runLimited(files, concurrency, (path) => syncPath(path, 'r+'));
+  if (!options.directoriesOnly)
+    await runLimited(files, concurrency, (path) => syncPath(path, 'r+'));
   await runLimited(directories.reverse(), concurrency, (path) => syncPath(path, 'r'));
 }
 

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, rmdir } from 'node:fs/promises';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { ensureDirectory, fsyncDirectory, writeFileDurable } from '../storage/durable-write.ts';
 import { backupDirectory } from './backup-paths.ts';
@@ -10,7 +10,8 @@ export type KeepTarget = 'full' | 'standalone';
 /**
  * The keep annotation of a backup (`base/<id>/annotations/keep`, the file Barman writes), or
  * undefined when the backup is not kept. A kept backup is never deleted by retention or
- * `delete`.
+ * `delete`. As in Barman, an annotation naming another target counts as `full` (the safe
+ * reading), and an empty one as no keep.
  */
 export async function keepTarget(
   layout: ServerLayout,
@@ -25,7 +26,8 @@ export async function keepTarget(
     throw ioError('cannot read keep annotation', path, error);
   }
   const target = text.trim();
-  return target === 'full' || target === 'standalone' ? target : undefined;
+  if (target === '') return undefined;
+  return target === 'standalone' ? 'standalone' : 'full';
 }
 
 /** Marks a backup kept (`keep --target`). */
@@ -39,11 +41,22 @@ export async function setKeepTarget(
   await writeFileDurable(paths.keepAnnotation, target);
 }
 
-/** Releases a kept backup (`keep --release`). */
+/**
+ * Releases a kept backup (`keep --release`); the `annotations` directory goes too when nothing
+ * else is left in it, as Barman leaves it.
+ */
 export async function releaseKeep(layout: ServerLayout, backupId: string): Promise<void> {
   const paths = backupDirectory(layout, backupId);
   await rm(paths.keepAnnotation, { force: true });
-  await fsyncDirectory(paths.annotations).catch((error: unknown) => {
-    if (errnoCode((error as { cause?: unknown }).cause) !== 'ENOENT') throw error;
-  });
+  try {
+    await rmdir(paths.annotations);
+    await fsyncDirectory(paths.directory);
+    return;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST')
+      throw ioError('cannot remove annotations directory', paths.annotations, error);
+  }
+  await fsyncDirectory(paths.annotations);
 }

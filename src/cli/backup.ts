@@ -12,13 +12,13 @@ interface BackupFlags {
   jobs?: number;
 }
 
-/** `backup SERVER...|all [--name N] [--wait] [--immediate-checkpoint] [-j N]`. */
+/** `backup SERVER...|all [--name N] [--wait] [--immediate-checkpoint] [--reuse-backup M] [-j N]`. */
 export const registerBackup: RegisterCommand = (program, runtime) => {
   program
     .command('backup')
     .summary('take a full base backup of a server')
     .description(
-      'Take a whole-cluster base backup (backup_method postgres: BASE_BACKUP over the replication protocol), with the manifest and the configuration files kept outside PGDATA, into base/<backup_id>/. With --wait, wait until the WAL it needs is archived.',
+      'Take a whole-cluster base backup into base/<backup_id>/ with a manifest and the configuration files kept outside PGDATA: backup_method postgres streams it over the replication protocol; rsync (over ssh_command) and local-rsync copy PGDATA and the tablespaces between pg_backup_start and pg_backup_stop, reusing unchanged files of the previous backup with reuse_backup = link|copy. With --wait, wait until the WAL it needs is archived.',
     )
     .argument('<SERVER...>', "server names, or 'all'")
     .option('-n, --name <NAME>', 'a name for the backup, usable wherever an ID is')
@@ -31,22 +31,39 @@ export const registerBackup: RegisterCommand = (program, runtime) => {
     )
     .option('--immediate-checkpoint', 'ask for a fast checkpoint instead of a spread one')
     .option('--reuse-backup <MODE>', 'off, copy or link (rsync methods only)')
-    .option('-j, --jobs <N>', 'parallel workers (server-side zstd workers, file syncs)', (value) =>
-      Number.parseInt(value, 10),
+    .option(
+      '-j, --jobs <N>',
+      'parallel workers (rsync processes, server-side zstd workers)',
+      (value) => Number.parseInt(value, 10),
     )
     .action(
       runtime.action('backup', async (context, names: string[], flags: BackupFlags) => {
-        if (flags.reuseBackup && flags.reuseBackup !== 'off') {
+        const reuseBackup = flags.reuseBackup;
+        if (reuseBackup !== undefined && !isReuseMode(reuseBackup)) {
+          throw new BarkeepError('usage', {
+            what: 'invalid option',
+            subject: `--reuse-backup ${reuseBackup}`,
+            why: 'it is off, copy or link',
+          });
+        }
+        // Barman's rule: not shaped like an ID, not a shortcut such as latest or first.
+        if (flags.name !== undefined) {
+          const { checkBackupName } = await import('../catalog/backup-selector.ts');
+          checkBackupName(flags.name);
+        }
+        const config = await context.config();
+        const servers = selectServers(config, names);
+        const postgres = servers.find((server) => server.settings.backup_method === 'postgres');
+        if (reuseBackup !== undefined && reuseBackup !== 'off' && postgres) {
           throw new BarkeepError('usage', {
             what: 'invalid option',
             subject: '--reuse-backup',
-            why: 'file reuse needs an rsync backup method; backup_method postgres copies everything',
+            why: `file reuse needs an rsync backup method; server '${postgres.name}' uses backup_method postgres, which copies everything`,
           });
         }
-        const config = await context.config();
         const { runBackup } = await import('../backup/run-backup.ts');
         const { waitForBackupWals } = await import('../backup/wait-for-wals.ts');
-        for (const server of selectServers(config, names)) {
+        for (const server of servers) {
           const display = await createProgressDisplay(context);
           let info: Awaited<ReturnType<typeof runBackup>>;
           try {
@@ -54,6 +71,7 @@ export const registerBackup: RegisterCommand = (program, runtime) => {
               name: flags.name,
               ...(flags.immediateCheckpoint ? { immediateCheckpoint: true } : {}),
               ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
+              ...(reuseBackup !== undefined ? { reuseBackup } : {}),
               logger: context.logger,
               onPhase: (text) => display.phase(text),
               onProgress: (done, total) => display.progress(done, total),
@@ -82,3 +100,7 @@ export const registerBackup: RegisterCommand = (program, runtime) => {
       }),
     );
 };
+
+function isReuseMode(value: string): value is 'off' | 'copy' | 'link' {
+  return value === 'off' || value === 'copy' || value === 'link';
+}

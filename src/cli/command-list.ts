@@ -7,6 +7,7 @@ import { registerDelete } from './delete.ts';
 import { registerDemo } from './demo.ts';
 import { registerDiagnose } from './diagnose.ts';
 import { registerGetWal } from './get-wal.ts';
+import { registerKeep } from './keep.ts';
 import { registerListBackups } from './list-backups.ts';
 import { registerListServers } from './list-servers.ts';
 import { registerPutWal } from './put-wal.ts';
@@ -14,6 +15,7 @@ import { registerRebuildXlogDb } from './rebuild-xlogdb.ts';
 import { registerReceiveWal } from './receive-wal.ts';
 import { registerRecover } from './recover.ts';
 import { registerReplicationStatus } from './replication-status.ts';
+import { registerRetention } from './retention.ts';
 import { registerShowBackup } from './show-backup.ts';
 import { registerShowServers } from './show-servers.ts';
 import { registerSshGate } from './ssh-gate.ts';
@@ -37,6 +39,8 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerListBackups,
   registerShowBackup,
   registerDelete,
+  registerKeep,
+  registerRetention,
   registerCheckBackup,
   registerVerifyBackup,
   registerRecover,

@@ -1,4 +1,4 @@
-import { prettySize } from '../backup/backup-listing.ts';
+import { type ListedBackup, prettySize } from '../backup/backup-listing.ts';
 import { selectServers } from '../config/select-servers.ts';
 import type { RegisterCommand } from './command-runtime.ts';
 
@@ -9,7 +9,7 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
     .alias('list-backup')
     .summary("list a server's backups, newest first")
     .description(
-      'One line per backup, newest first: ID, name, end time, size, size of the WAL archived after it, status when not DONE, and KEEP when kept.',
+      'One line per backup, newest first: ID, name, end time, size, size of the WAL archived after it, status when not DONE, and the retention status when it is not VALID (OBSOLETE, OBSOLETE*, KEEP:FULL, KEEP:STANDALONE; KEEP also without a retention policy).',
     )
     .argument('<SERVER...>', "server names, or 'all'")
     .option('--minimal', 'print the backup IDs only')
@@ -19,9 +19,15 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
         async (context, names: string[], options: { minimal?: boolean }) => {
           const config = await context.config();
           const { serverBackups } = await import('../backup/backup-listing.ts');
+          const { listingRetention, shownRetentionStatus } = await import(
+            '../retention/catalog-backups.ts'
+          );
           const document: Record<string, unknown[]> = {};
           for (const server of selectServers(config, names)) {
             const { backups, listing } = await serverBackups(server);
+            const retention = listingRetention(server.settings, backups);
+            const statusOf = (id: string, keep: ListedBackup['keep']) =>
+              shownRetentionStatus(retention, id, keep);
             for (const problem of listing.problems) context.logger.warn(problem.error.toLine());
             const newestFirst = [...backups].reverse();
             if (context.globals.format === 'json') {
@@ -33,6 +39,7 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
                 size_bytes: info.size,
                 wal_size_bytes: walSize,
                 keep: keep ?? null,
+                retention_status: statusOf(info.backup_id, keep),
                 error: info.error,
               }));
               continue;
@@ -50,8 +57,11 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
                 continue;
               }
               const end = info.end_time ? info.end_time.date.toString().slice(0, 24) : '-';
+              // Barman's suffix: the retention status unless VALID (KEEP:* also when not enforced).
+              const status = statusOf(info.backup_id, keep);
+              const suffix = status && status !== 'VALID' && status !== '-' ? ` - ${status}` : '';
               context.print(
-                `${server.name} ${info.backup_id}${name} - ${end} - Size: ${prettySize(info.size)} - WAL Size: ${prettySize(walSize)}${keep ? ` - KEEP:${keep.toUpperCase()}` : ''}`,
+                `${server.name} ${info.backup_id}${name} - ${end} - Size: ${prettySize(info.size)} - WAL Size: ${prettySize(walSize)}${suffix}`,
               );
             }
           }

@@ -23,14 +23,20 @@ export const registerShowBackup: RegisterCommand = (program, runtime) => {
         const info = selectBackup(all.listing, selector);
         const index = all.backups.findIndex((backup) => backup.info.backup_id === info.backup_id);
         const listed = all.backups[index]!;
+        const { listingRetention, shownRetentionStatus } = await import(
+          '../retention/catalog-backups.ts'
+        );
+        const retention = listingRetention(server!.settings, all.backups);
+        const status = shownRetentionStatus(retention, info.backup_id, listed.keep);
         if (context.globals.format === 'json') {
-          context.printJson({ [server!.name]: jsonOf(listed) });
+          context.printJson({ [server!.name]: { ...jsonOf(listed), retention_status: status } });
           return 0;
         }
         for (const line of describe(
           listed,
           all.backups[index - 1]?.info,
           all.backups[index + 1]?.info,
+          status,
         ))
           context.print(line);
         return 0;
@@ -51,9 +57,10 @@ function jsonOf({ info, walSize, walFiles, keep }: ListedBackup): Record<string,
 }
 
 function describe(
-  { info, walSize, walFiles, keep }: ListedBackup,
+  { info, walSize, walFiles }: ListedBackup,
   previous: BackupInfo | undefined,
   next: BackupInfo | undefined,
+  retentionStatus: string | null,
 ): string[] {
   const row = (label: string, value: unknown) => `${label.padEnd(23)}: ${value ?? '-'}`;
   const lines = [
@@ -102,7 +109,7 @@ function describe(
     `    ${row('Disk usage', prettySize(walSize))}`,
     '',
     '  Catalog information:',
-    `    ${row('Retention Policy', keep ? `KEEP:${keep.toUpperCase()}` : 'not enforced')}`,
+    `    ${row('Retention Policy', retentionStatus ?? 'not enforced')}`,
     `    ${row('Previous Backup', previous ? previous.backup_id : '- (this is the oldest base backup)')}`,
     `    ${row('Next Backup', next ? next.backup_id : '- (this is the latest base backup)')}`,
   );

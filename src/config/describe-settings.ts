@@ -1,3 +1,4 @@
+import { formatGfsSchedule, isGfsSchedule } from '../retention/gfs-schedule.ts';
 import type { OptionSpec } from './option-spec.ts';
 import { optionTable } from './option-table.ts';
 import type { OptionName, Settings } from './settings.ts';
@@ -39,6 +40,7 @@ function jsonValue(value: unknown): string | number | boolean | null {
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string')
     return value;
   if (Array.isArray(value)) return value.join(', ');
+  if (isGfsSchedule(value)) return formatGfsSchedule(value);
   if (isRetention(value)) {
     return value.kind === 'redundancy'
       ? `REDUNDANCY ${value.count}`

@@ -115,7 +115,7 @@ export const barmanExtraOptions = {
   }),
   network_compression: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseBoolean,
     default: 'false',
     doc: 'Compress rsync traffic during backup and recovery.',

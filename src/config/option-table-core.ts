@@ -9,6 +9,7 @@
  * `barman_home` and the server name.
  */
 
+import { parseGfsSchedule } from '../retention/gfs-schedule.ts';
 import { option } from './option-spec.ts';
 import { anyInteger, hook } from './option-table-helpers.ts';
 import {
@@ -93,7 +94,7 @@ export const coreOptions = {
   }),
   ssh_command: option({
     scope: 'server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseString,
     doc: 'Command that opens a shell on the database host, for rsync backups.',
   }),
@@ -140,7 +141,7 @@ export const coreOptions = {
   }),
   wal_retention_policy: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['main']),
     default: 'main',
     doc: 'How archived WAL is kept; only main, which follows the backup retention.',
@@ -182,7 +183,7 @@ export const coreOptions = {
   }),
   reuse_backup: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: enumParser(['off', 'copy', 'link']),
     default: 'off',
     doc: 'File-level incremental backups: off, copy unchanged files, or hard-link them.',
@@ -198,9 +199,15 @@ export const coreOptions = {
   // --- Retention -------------------------------------------------------------------------------
   retention_policy: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: parseRetentionPolicy,
     doc: 'Which backups are kept: REDUNDANCY n or RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS.',
+  }),
+  retention_gfs: option({
+    scope: 'global-server',
+    status: 'ours',
+    parse: parseGfsSchedule,
+    doc: "barkeep's GFS retention, e.g. 7d 4w 12m: the newest backup of each of the last 7 days, 4 weeks, 12 months stays; with retention_policy, either keeps.",
   }),
   minimum_redundancy: option({
     scope: 'global-server',
@@ -263,20 +270,30 @@ export const coreOptions = {
   }),
 
   // --- Hook scripts named by the contract ------------------------------------------------------
-  pre_backup_script: hook('Command run before a base backup starts.'),
+  pre_backup_script: hook('Command run before a base backup starts.', 'implemented'),
   pre_backup_retry_script: hook(
     'Command run before a base backup, repeated until it succeeds or asks to abort.',
+    'implemented',
   ),
   post_backup_retry_script: hook(
     'Command run after a base backup, repeated until it succeeds or asks to abort.',
+    'implemented',
   ),
-  post_backup_script: hook('Command run after a base backup, following the retry hook.'),
-  pre_archive_script: hook('Command run before a WAL file is archived.'),
+  post_backup_script: hook(
+    'Command run after a base backup, following the retry hook.',
+    'implemented',
+  ),
+  pre_archive_script: hook('Command run before a WAL file is archived.', 'implemented'),
   pre_archive_retry_script: hook(
     'Command run before a WAL file is archived, repeated until it succeeds or asks to abort.',
+    'implemented',
   ),
   post_archive_retry_script: hook(
     'Command run after a WAL file is archived, repeated until it succeeds or asks to abort.',
+    'implemented',
   ),
-  post_archive_script: hook('Command run after a WAL file is archived, following the retry hook.'),
+  post_archive_script: hook(
+    'Command run after a WAL file is archived, following the retry hook.',
+    'implemented',
+  ),
 } as const;

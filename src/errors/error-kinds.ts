@@ -89,6 +89,11 @@ export const errorKinds = {
   },
   /** A file-system operation failed (permission, full disk, missing directory). */
   io: { exitCode: 1, hint: 'Check permissions and free space.' },
+  /** A `pre_*_retry_script` exited 63 (Barman's ABORT_STOP): the operation was not done. */
+  hookAborted: {
+    exitCode: 1,
+    hint: 'The hook script asked to stop; see its output in the log, fix what it checks, and run the command again.',
+  },
   /** A command-level operation failed for a reason explained in the message. */
   operationFailed: { exitCode: 1, hint: 'See the log for details.' },
   /** A programming error: barkeep reached a state it should never reach. */

@@ -88,11 +88,11 @@ describe('loadConfig', () => {
   it('warns once for a Barman option not implemented yet, and loads', async () => {
     const file = await writeConfig(
       'planned.conf',
-      '[pg]\nconninfo = host=pg\nnetwork_compression = true\n',
+      '[pg]\nconninfo = host=pg\nsnapshot_provider = gcp\n',
     );
     const config = await loadConfig({ explicitFile: file });
     assert.equal(config.warnings.length, 1);
-    assert.equal(config.warnings[0]!.key, 'network_compression');
+    assert.equal(config.warnings[0]!.key, 'snapshot_provider');
     assert.equal(config.warnings[0]!.line, 3);
     assert.match(config.warnings[0]!.message, /does not implement yet/);
   });

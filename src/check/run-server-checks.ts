@@ -10,7 +10,9 @@ import {
   archiveCommandTargetCheck,
   archiverErrorsCheck,
   continuousArchivingCheck,
+  incomingProcessingCheck,
   walArchiveCheck,
+  walShipping,
 } from './archive-checks.ts';
 import { type CheckResult, failed, passed, type ServerCheckReport } from './check-result.ts';
 import {
@@ -60,7 +62,11 @@ export async function runServerChecks(
       if (settings.archiver) {
         const command = archiveCommandCheck(facts);
         results.push(archiveModeCheck(facts), command);
-        if (command.ok) results.push(archiveCommandTargetCheck(facts.archiveCommand, layout));
+        if (command.ok) {
+          results.push(archiveCommandTargetCheck(facts.archiveCommand, layout));
+          if (walShipping(facts.archiveCommand, layout) === 'incoming')
+            results.push(await incomingProcessingCheck(layout));
+        }
         results.push(continuousArchivingCheck(archiver));
       }
       if (settings.streaming_archiver) results.push(walSendersCheck(facts));

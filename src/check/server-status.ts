@@ -1,5 +1,4 @@
 import { listErrors } from '../archive/errors-directory.ts';
-import { listBackups } from '../catalog/backup-catalog.ts';
 import { serverLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { isBarkeepError } from '../errors/barkeep-error.ts';

@@ -70,8 +70,13 @@ for (const major of testVersions()) {
         `conninfo = ${ready.cluster.conninfo()}`,
         'archiver = on',
       ]);
-      const pass = await archiveIncoming(server, silentLogger);
-      assert.ok(pass.archived.length > 0);
+      // archive_command's cp may still be writing the segment: archive-wal defers it, then takes it.
+      let archived = 0;
+      for (let attempt = 0; attempt < 50 && archived === 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        archived = (await archiveIncoming(server, silentLogger)).archived.length;
+      }
+      assert.ok(archived > 0);
       const streamingLines = [
         `conninfo = ${ready.cluster.conninfo()}`,
         `streaming_conninfo = ${ready.cluster.conninfo()}`,
@@ -110,6 +115,7 @@ for (const major of testVersions()) {
           'archive_mode',
           'archive_command',
           'archive_command target',
+          'incoming WAL processing',
           'continuous archiving',
           'max_wal_senders',
           'replication slot',

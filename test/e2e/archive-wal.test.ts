@@ -92,7 +92,7 @@ for (const major of smokeVersions()) {
       for (const name of waiting) await assertIdentical(server, name);
       const check = await server.barkeep(['check', 'pg']);
       assert.match(check.stdout, /\tWAL archive: OK\n/);
-      assert.match(check.stdout, /\tarchive_command target: OK\n/);
+      assert.match(check.stdout, /\tarchive_command target: OK \(copied into incoming\/: /);
     });
 
     it("moves bad files to errors/ with Barman's suffixes and exits 1", async () => {

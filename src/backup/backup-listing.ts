@@ -67,3 +67,15 @@ export function prettySize(bytes: number | null | undefined): string {
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * What a backup added to the disk when hard links to an earlier one (reuse_backup = link) saved
+ * space: its deduplicated_size, or undefined when nothing was shared (or it is not recorded).
+ */
+export function incrementalSize(
+  size: number | null | undefined,
+  deduplicated: number | null | undefined,
+): number | undefined {
+  if (size == null || deduplicated == null || deduplicated >= size) return undefined;
+  return deduplicated;
+}

@@ -1,4 +1,4 @@
-import { type ListedBackup, prettySize } from '../backup/backup-listing.ts';
+import { incrementalSize, type ListedBackup, prettySize } from '../backup/backup-listing.ts';
 import { selectServers } from '../config/select-servers.ts';
 import type { RegisterCommand } from './command-runtime.ts';
 
@@ -37,6 +37,7 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
                 status: info.status,
                 end_time: info.end_time?.text ?? null,
                 size_bytes: info.size,
+                deduplicated_size_bytes: info.deduplicated_size,
                 wal_size_bytes: walSize,
                 keep: keep ?? null,
                 retention_status: statusOf(info.backup_id, keep),
@@ -60,8 +61,12 @@ export const registerListBackups: RegisterCommand = (program, runtime) => {
               // Barman's suffix: the retention status unless VALID (KEEP:* also when not enforced).
               const status = statusOf(info.backup_id, keep);
               const suffix = status && status !== 'VALID' && status !== '-' ? ` - ${status}` : '';
+              // With reuse_backup = link, what this backup added to the disk (Barman's
+              // deduplicated_size), when hard links saved anything.
+              const added = incrementalSize(info.size, info.deduplicated_size);
+              const incremental = added === undefined ? '' : ` - Incremental: ${prettySize(added)}`;
               context.print(
-                `${server.name} ${info.backup_id}${name} - ${end} - Size: ${prettySize(info.size)} - WAL Size: ${prettySize(walSize)}${suffix}`,
+                `${server.name} ${info.backup_id}${name} - ${end} - Size: ${prettySize(info.size)}${incremental} - WAL Size: ${prettySize(walSize)}${suffix}`,
               );
             }
           }

@@ -1,4 +1,4 @@
-import { type ListedBackup, prettySize } from '../backup/backup-listing.ts';
+import { incrementalSize, type ListedBackup, prettySize } from '../backup/backup-listing.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import { selectServers } from '../config/select-servers.ts';
 import type { RegisterCommand } from './command-runtime.ts';
@@ -92,6 +92,7 @@ function describe(
     '',
     '  Base backup information:',
     `    ${row('Disk usage', prettySize(info.size))} (${prettySize((info.size ?? 0) + walSize)} with WALs)`,
+    ...incrementalLine(info, row),
     `    ${row('Compression', info.compression ?? 'none')}`,
     `    ${row('Timeline', info.timeline)}`,
     `    ${row('Begin WAL', info.begin_wal)}`,
@@ -114,4 +115,15 @@ function describe(
     `    ${row('Next Backup', next ? next.backup_id : '- (this is the latest base backup)')}`,
   );
   return lines;
+}
+
+/** Barman's `Incremental size` line: what a reuse_backup = link backup added, and the saving. */
+function incrementalLine(
+  info: BackupInfo,
+  row: (label: string, value: unknown) => string,
+): string[] {
+  const added = incrementalSize(info.size, info.deduplicated_size);
+  if (added === undefined || !info.size) return [];
+  const saved = ((info.size - added) / info.size) * 100;
+  return [`    ${row('Incremental size', prettySize(added))} (-${saved.toFixed(2)}%)`];
 }

@@ -1,0 +1,126 @@
+// The seed's backup method through the built CLI: `backup_method = rsync` over an ssh_command
+// into a private test sshd (the "database host" is this machine's postgres account), a second
+// backup reusing the first by hard links, verify-backup, and a recovery that starts and counts.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ArchivedServer, startArchivedServer } from '../support/archived-server.ts';
+import { waitFor } from '../support/receiver.ts';
+import { startRecoveredCluster } from '../support/recovered-cluster.ts';
+import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
+
+const missing =
+  spawnSync('rsync', ['--version']).status !== 0
+    ? 'rsync is not installed (.ci/run installs it)'
+    : sshdUnavailableReason();
+
+describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, () => {
+  let server: ArchivedServer;
+  let sshd: TestSshd;
+  let bigFile: string;
+  const ids: string[] = [];
+
+  before(async () => {
+    server = await startArchivedServer({ label: 'e2e-rsync-backup' });
+    sshd = await startTestSshd();
+    server.writeConfig([
+      'backup_method = rsync',
+      `ssh_command = ${sshd.sshCommand}`,
+      'reuse_backup = link',
+      'parallel_jobs = 2',
+      'network_compression = true',
+    ]);
+    const { cluster } = server;
+    await cluster.query(
+      'CREATE TABLE big WITH (autovacuum_enabled = off) AS SELECT g, md5(g::text) AS t FROM generate_series(1, 50000) g',
+    );
+    await cluster.query('VACUUM (FREEZE) big');
+    await cluster.query('CREATE TABLE t (g int)');
+    await cluster.query('INSERT INTO t SELECT generate_series(1, 1000)');
+    await cluster.query('CHECKPOINT');
+    const [row] = await cluster.query<{ path: string }>(
+      "SELECT pg_relation_filepath('big') AS path",
+    );
+    bigFile = row!.path;
+    // Let the set-up's files age past the reuse horizon (files changed within about a second of
+    // the previous backup's start are always copied again).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+  });
+  after(async () => {
+    await sshd?.stop();
+    await server?.stop();
+  });
+
+  async function backup(): Promise<string> {
+    const run = await server.barkeep(['backup', '--wait', '--immediate-checkpoint', 'pg'], {
+      timeoutMs: 180_000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr + run.stdout,
+      /Copying the cluster with rsync from the PostgreSQL host 'postgres@127\.0\.0\.1'/,
+    );
+    const shown = await server.barkeep(['-f', 'json', 'show-backup', 'pg', 'latest']);
+    assert.equal(shown.code, 0, shown.stderr);
+    const info = JSON.parse(shown.stdout).pg;
+    assert.equal(info.status, 'DONE');
+    ids.push(info.backup_id);
+    return info.backup_id;
+  }
+
+  it('copies the cluster over ssh with a manifest that verify-backup accepts', async () => {
+    const id = await backup();
+    const data = join(server.layout.base, id, 'data');
+    assert.ok(existsSync(join(data, 'backup_label')));
+    assert.ok(existsSync(join(data, 'backup_manifest')));
+    assert.ok(!existsSync(join(data, 'postmaster.pid')));
+    const verify = await server.barkeep(['verify-backup', 'pg', id]);
+    assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+  });
+
+  it('hard-links unchanged files into the next backup and shows the deduplicated size', async () => {
+    await server.cluster.query('INSERT INTO t SELECT generate_series(1001, 1500)');
+    const id = await backup();
+    const first = lstatSync(join(server.layout.base, ids[0]!, 'data', bigFile));
+    const second = lstatSync(join(server.layout.base, id, 'data', bigFile));
+    assert.equal(second.ino, first.ino, 'the unchanged table is a hard link to the first copy');
+    const list = await server.barkeep(['list-backups', 'pg']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(
+      list.stdout,
+      new RegExp(`^pg ${id} - .* - Size: .* - Incremental: .* - WAL Size: `, 'm'),
+    );
+    const show = await server.barkeep(['show-backup', 'pg', id]);
+    assert.match(show.stdout, /\n {4}Incremental size +: \S+ \S+ \(-\d+\.\d\d%\)\n/);
+  });
+
+  it('is recovered by recover; the copy starts with every row', async () => {
+    await server.cluster.query('INSERT INTO t SELECT generate_series(1501, 1600)');
+    const [row] = await server.cluster.query<{ name: string }>(
+      'SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS name',
+    );
+    await server.cluster.query('SELECT pg_switch_wal()');
+    await waitFor(
+      () => existsSync(join(server.layout.wals, row!.name.slice(0, 16), row!.name)),
+      'the last segment archived',
+    );
+    const destination = join(server.dir, 'recovered');
+    const recover = await server.barkeep(
+      ['recover', '--target-action', 'promote', 'pg', 'latest', destination],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(recover.code, 0, recover.stderr);
+    const recovered = await startRecoveredCluster(destination, server.cluster.major);
+    try {
+      await recovered.waitUntilPromoted(120_000);
+      const [count] = await recovered.query<{ count: string }>('SELECT count(*) FROM t');
+      assert.equal(count?.count, '1600');
+      const [big] = await recovered.query<{ count: string }>('SELECT count(*) FROM big');
+      assert.equal(big?.count, '50000');
+    } finally {
+      await recovered.stop();
+    }
+  });
+});

@@ -146,16 +146,12 @@ describe('putWalFromTarStream', () => {
     await writeFile(join(dir, segment.name), segment.data);
     await utimes(join(dir, segment.name), 1741064767.5, 1741064767.5);
     await writeFile(join(dir, 'SHA256SUMS'), sha256sums([segment]).data!);
-    const tar = spawnSync('tar', [
-      '--format=pax',
-      '-cf',
-      '-',
-      '-C',
-      dir,
-      segment.name,
-      'SHA256SUMS',
-    ]);
-    assert.equal(tar.status, 0, tar.stderr.toString());
+    const tar = spawnSync(
+      'tar',
+      ['--format=pax', '-cf', '-', '-C', dir, segment.name, 'SHA256SUMS'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    assert.equal(tar.status, 0, `${tar.error ?? ''} ${tar.stderr}`);
     const names = await putWalFromTarStream(
       server.server,
       Readable.from([tar.stdout]),

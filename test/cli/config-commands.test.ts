@@ -69,16 +69,16 @@ describe('list-servers', () => {
     const warned = join(dir, 'warned.conf');
     await writeFile(
       warned,
-      `[barkeep]\nlog_file = ${join(dir, 'log', 'warned.log')}\n\n[pg]\nnetwork_compression = on\n`,
+      `[barkeep]\nlog_file = ${join(dir, 'log', 'warned.log')}\n\n[pg]\nsnapshot_provider = gcp\n`,
     );
     const run = await runCliInProcess(['-c', warned, 'list-servers']);
-    assert.match(run.stderr, /WARNING: .*network_compression' is a Barman option/);
+    assert.match(run.stderr, /WARNING: .*snapshot_provider' is a Barman option/);
     const line = JSON.parse(
       (await readFile(join(dir, 'log', 'warned.log'), 'utf8')).trim().split('\n')[0]!,
     );
     assert.equal(line.level, 'warn');
     assert.equal(line.command, 'list-servers');
-    assert.match(line.msg, /network_compression/);
+    assert.match(line.msg, /snapshot_provider/);
   });
 });
 

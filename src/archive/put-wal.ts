@@ -13,6 +13,7 @@ import {
   type StoreOutcome,
   storeWalFile,
 } from './store-wal-file.ts';
+import { streamWalFile } from './stream-wal-file.ts';
 import { WalRejection } from './wal-rejection.ts';
 import { appendXlogDb, xlogDbTailHas } from './xlog-db.ts';
 
@@ -42,6 +43,20 @@ export async function putWalFile(
   path: string,
   logger: Logger,
 ): Promise<StoreOutcome> {
+  const target = await archiveTarget(server, logger);
+  if (!target.hooks) {
+    // The common case, streamed without holding the segment in memory (see streamWalFile);
+    // anything unusual (a rejection, a name already stored) takes the whole-file path below.
+    const streamed = await streamWalFile(path, basename(path), target);
+    if (streamed) {
+      await appendXlogDb(target.layout, [streamed.entry]);
+      logger.debug(`archived ${streamed.entry.name}`, {
+        path: streamed.path,
+        size: streamed.entry.size,
+      });
+      return streamed;
+    }
+  }
   let data: Buffer;
   let mtimeMs: number;
   try {
@@ -49,7 +64,6 @@ export async function putWalFile(
   } catch (error) {
     throw ioError('cannot read WAL file', path, error);
   }
-  const target = await archiveTarget(server, logger);
   return storeAndIndex({ name: basename(path), data, mtimeMs }, target, logger, resolve(path));
 }
 

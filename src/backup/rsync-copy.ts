@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ioError } from '../errors/system-error.ts';
+import { forEachLimited } from '../storage/bounded-workers.ts';
 import type { BackupFileDigests, DigestTree } from './backup-file-digests.ts';
 import type { ProgressListener } from './receive-base-backup.ts';
 import { listTrees } from './rsync-file-list.ts';
@@ -108,7 +109,7 @@ export async function copyTrees(options: CopyTreesOptions): Promise<CopiedTrees>
   const total = chunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
   let done = 0;
   options.onProgress?.(0, total);
-  await runLimited(chunks, options.jobs, async (chunk) => {
+  await forEachLimited(chunks, options.jobs, async (chunk) => {
     const paths = chunk.files.map((file) => file.path);
     await run(chunk.tree, paths, chunk);
     options.digests.submit(digestTrees[chunk.tree]!, paths, chunk.check === 'quick');
@@ -146,29 +147,4 @@ async function makeDirectory(path: string): Promise<void> {
   } catch (error) {
     throw ioError('cannot create backup directory', path, error);
   }
-}
-
-/**
- * Runs `work` over `items`, `limit` at a time; after the first failure no new item starts, the
- * running ones are awaited, and that failure is thrown.
- */
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure) throw failure.error;
 }

@@ -1,6 +1,7 @@
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ioError } from '../errors/system-error.ts';
+import { forEachLimited } from '../storage/bounded-workers.ts';
 
 /**
  * fsyncs every file and directory under `root` (symbolic links are not followed), several at a
@@ -26,8 +27,8 @@ export async function syncTree(
   };
   await walk(root);
   if (!options.directoriesOnly)
-    await runLimited(files, concurrency, (path) => syncPath(path, 'r+'));
-  await runLimited(directories.reverse(), concurrency, (path) => syncPath(path, 'r'));
+    await forEachLimited(files, concurrency, (path) => syncPath(path, 'r+'));
+  await forEachLimited(directories.reverse(), concurrency, (path) => syncPath(path, 'r'));
 }
 
 async function syncPath(path: string, flags: string): Promise<void> {
@@ -40,19 +41,4 @@ async function syncPath(path: string, flags: string): Promise<void> {
   } finally {
     await handle?.close();
   }
-}
-
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -16,6 +16,7 @@ import type { DetectedCompression } from '../compression/compression-format.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
+import { forEachLimited } from '../storage/bounded-workers.ts';
 import {
   type BackupManifest,
   displayKey,
@@ -235,12 +236,18 @@ async function verifyPlain(context: VerifyContext): Promise<void> {
       : { root: paths.data, relative: key };
   };
 
-  await runPool(manifest.files, context.jobs, context.signal, async (file, buffer) => {
-    const { root, relative } = await locate(file.key);
-    const location = join(root, displayKey(relative));
-    const why = await checkFile(bytePath(root, relative), file.size, file, buffer);
-    if (why) report(RANK_FILE, file.index, location, why);
-  });
+  const perWorker = { setup: () => Buffer.allocUnsafe(READ_CHUNK), signal: context.signal };
+  await forEachLimited(
+    manifest.files,
+    context.jobs,
+    async (file, buffer: Buffer) => {
+      const { root, relative } = await locate(file.key);
+      const location = join(root, displayKey(relative));
+      const why = await checkFile(bytePath(root, relative), file.size, file, buffer);
+      if (why) report(RANK_FILE, file.index, location, why);
+    },
+    perWorker,
+  );
 
   const listed = new Set(manifest.files.map((file) => file.key));
   const extra = (key: string, location: string) => {
@@ -338,46 +345,51 @@ async function verifyArchives(context: VerifyContext, dataNames: readonly string
       `the archive is missing: the manifest lists ${files.size} file(s) in it`,
     );
   }
-  await runPool(archives, context.jobs, context.signal, async (archive) => {
-    const path = join(paths.data, archive.name);
-    const files = byArchive.get(archive.stem) ?? new Map<string, ManifestFile>();
-    const seen = new Set<string>();
-    try {
-      await scanTar(path, archive.format, async (header, stream) => {
-        const name = header.name.replace(/^(?:\.\/)+/, '').replace(/\/+$/, '');
-        if (header.type !== 'file' && header.type !== 'contiguous-file') return;
-        const location = `${path}:${displayKey(name)}`;
-        const file = files.get(name);
-        if (!file) {
-          // backup_manifest itself is never in an archive; anything else unlisted is extra.
-          report(RANK_EXTRA, 0, location, 'the manifest does not list this file');
-          return;
-        }
-        seen.add(name);
-        const why = await checkStream(stream, header.size ?? 0, file);
-        if (why) report(RANK_FILE, file.index, location, why);
-      });
-    } catch (error) {
-      const unseen = [...files.keys()].filter((name) => !seen.has(name)).length;
-      const why = isBarkeepError(error) ? error.why : (error as Error).message;
-      report(
-        RANK_ARCHIVE,
-        0,
-        path,
-        `the archive cannot be read to its end (${why})${unseen > 0 ? `; ${unseen} file(s) of the manifest in it were not reached` : ''}`,
-      );
-      return;
-    }
-    for (const [name, file] of files) {
-      if (!seen.has(name))
+  await forEachLimited(
+    archives,
+    context.jobs,
+    async (archive) => {
+      const path = join(paths.data, archive.name);
+      const files = byArchive.get(archive.stem) ?? new Map<string, ManifestFile>();
+      const seen = new Set<string>();
+      try {
+        await scanTar(path, archive.format, async (header, stream) => {
+          const name = header.name.replace(/^(?:\.\/)+/, '').replace(/\/+$/, '');
+          if (header.type !== 'file' && header.type !== 'contiguous-file') return;
+          const location = `${path}:${displayKey(name)}`;
+          const file = files.get(name);
+          if (!file) {
+            // backup_manifest itself is never in an archive; anything else unlisted is extra.
+            report(RANK_EXTRA, 0, location, 'the manifest does not list this file');
+            return;
+          }
+          seen.add(name);
+          const why = await checkStream(stream, header.size ?? 0, file);
+          if (why) report(RANK_FILE, file.index, location, why);
+        });
+      } catch (error) {
+        const unseen = [...files.keys()].filter((name) => !seen.has(name)).length;
+        const why = isBarkeepError(error) ? error.why : (error as Error).message;
         report(
-          RANK_FILE,
-          file.index,
-          `${path}:${displayKey(name)}`,
-          'it is missing: the manifest lists it',
+          RANK_ARCHIVE,
+          0,
+          path,
+          `the archive cannot be read to its end (${why})${unseen > 0 ? `; ${unseen} file(s) of the manifest in it were not reached` : ''}`,
         );
-    }
-  });
+        return;
+      }
+      for (const [name, file] of files) {
+        if (!seen.has(name))
+          report(
+            RANK_FILE,
+            file.index,
+            `${path}:${displayKey(name)}`,
+            'it is missing: the manifest lists it',
+          );
+      }
+    },
+    { signal: context.signal },
+  );
 }
 
 /**
@@ -552,24 +564,6 @@ async function isDirectory(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Runs `work` over `items`, `jobs` at a time, each worker with its own read buffer. */
-async function runPool<T>(
-  items: readonly T[],
-  jobs: number,
-  signal: AbortSignal | undefined,
-  work: (item: T, buffer: Buffer) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    while (next < items.length) {
-      signal?.throwIfAborted();
-      await work(items[next++]!, buffer);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, items.length)) }, worker));
 }
 
 function compare(a: string, b: string): number {

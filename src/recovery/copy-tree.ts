@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, lchown, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ioError } from '../errors/system-error.ts';
+import { forEachLimited } from '../storage/bounded-workers.ts';
 
 /** The OS account restored files are given to (PostgreSQL's, when barkeep runs as root). */
 export interface FileOwner {
@@ -52,22 +53,15 @@ export async function copyTree(
   } catch (error) {
     throw ioError('cannot restore directory', target, error);
   }
-  let next = 0;
   let bytes = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      try {
-        await copyFile(file.from, file.to, constants.COPYFILE_FICLONE);
-        await own(file.to);
-      } catch (error) {
-        throw ioError('cannot restore file', file.to, error);
-      }
-      bytes += file.size;
+  await forEachLimited(files, options.jobs, async (file) => {
+    try {
+      await copyFile(file.from, file.to, constants.COPYFILE_FICLONE);
+      await own(file.to);
+    } catch (error) {
+      throw ioError('cannot restore file', file.to, error);
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.jobs, files.length)) }, worker),
-  );
+    bytes += file.size;
+  });
   return { files: files.length, bytes };
 }

@@ -7,8 +7,12 @@ import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ArchivedServer, startArchivedServer } from '../support/archived-server.ts';
-import { waitFor } from '../support/receiver.ts';
-import { startRecoveredCluster } from '../support/recovered-cluster.ts';
+import {
+  archiveCurrentSegment,
+  countRecovered,
+  recover,
+  settleStops,
+} from '../support/recover-steps.ts';
 import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const missing =
@@ -49,6 +53,7 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
     await new Promise((resolve) => setTimeout(resolve, 2500));
   });
   after(async () => {
+    await settleStops();
     await sshd?.stop();
     await server?.stop();
   });
@@ -98,29 +103,11 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
 
   it('is recovered by recover; the copy starts with every row', async () => {
     await server.cluster.query('INSERT INTO t SELECT generate_series(1501, 1600)');
-    const [row] = await server.cluster.query<{ name: string }>(
-      'SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS name',
-    );
-    await server.cluster.query('SELECT pg_switch_wal()');
-    await waitFor(
-      () => existsSync(join(server.layout.wals, row!.name.slice(0, 16), row!.name)),
-      'the last segment archived',
-    );
+    await archiveCurrentSegment(server);
     const destination = join(server.dir, 'recovered');
-    const recover = await server.barkeep(
-      ['recover', '--target-action', 'promote', 'pg', 'latest', destination],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(recover.code, 0, recover.stderr);
-    const recovered = await startRecoveredCluster(destination, server.cluster.major);
-    try {
-      await recovered.waitUntilPromoted(120_000);
-      const [count] = await recovered.query<{ count: string }>('SELECT count(*) FROM t');
-      assert.equal(count?.count, '1600');
-      const [big] = await recovered.query<{ count: string }>('SELECT count(*) FROM big');
-      assert.equal(big?.count, '50000');
-    } finally {
-      await recovered.stop();
-    }
+    await recover(server, ['--target-action', 'promote', 'pg', 'latest', destination]);
+    // Both tables in one start: t (changed) and big (hard-linked from the first backup).
+    const both = '(SELECT g FROM t UNION ALL SELECT g FROM big) AS every_row';
+    assert.equal(await countRecovered(destination, server.cluster.major, both), 1600 + 50000);
   });
 });

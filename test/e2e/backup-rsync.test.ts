@@ -1,12 +1,14 @@
 // The seed's backup method through the built CLI: `backup_method = rsync` over an ssh_command
 // into a private test sshd (the "database host" is this machine's postgres account), a second
-// backup reusing the first by hard links, verify-backup, and a recovery that starts and counts.
+// backup reusing the first by hard links, verify-backup, and a recovery that starts and counts;
+// Debian's configuration outside PGDATA and a tablespace come along.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ArchivedServer, startArchivedServer } from '../support/archived-server.ts';
+import { lookupOsUser } from '../support/cluster.ts';
 import {
   archiveCurrentSegment,
   countRecovered,
@@ -24,10 +26,12 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
   let server: ArchivedServer;
   let sshd: TestSshd;
   let bigFile: string;
+  let tablespaceOid: number;
   const ids: string[] = [];
 
   before(async () => {
-    server = await startArchivedServer({ label: 'e2e-rsync-backup' });
+    // Debian's layout: the configuration lives outside PGDATA, as in the seed.
+    server = await startArchivedServer({ label: 'e2e-rsync-backup', debianLayout: {} });
     sshd = await startTestSshd();
     server.writeConfig([
       'backup_method = rsync',
@@ -41,6 +45,18 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
       'CREATE TABLE big WITH (autovacuum_enabled = off) AS SELECT g, md5(g::text) AS t FROM generate_series(1, 50000) g',
     );
     await cluster.query('VACUUM (FREEZE) big');
+    const location = join(cluster.baseDir, 'tablespace');
+    mkdirSync(location);
+    const owner = lookupOsUser(cluster.osUser);
+    chownSync(location, owner.uid, owner.gid);
+    await cluster.query(`CREATE TABLESPACE spare LOCATION '${location}'`);
+    await cluster.query(
+      'CREATE TABLE kept TABLESPACE spare AS SELECT generate_series(1, 700) AS g',
+    );
+    const [space] = await cluster.query<{ oid: number }>(
+      "SELECT oid FROM pg_tablespace WHERE spcname = 'spare'",
+    );
+    tablespaceOid = Number(space!.oid);
     await cluster.query('CREATE TABLE t (g int)');
     await cluster.query('INSERT INTO t SELECT generate_series(1, 1000)');
     await cluster.query('CHECKPOINT');
@@ -81,6 +97,17 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
     assert.ok(existsSync(join(data, 'backup_label')));
     assert.ok(existsSync(join(data, 'backup_manifest')));
     assert.ok(!existsSync(join(data, 'postmaster.pid')));
+    assert.ok(
+      readdirSync(join(server.layout.base, id, String(tablespaceOid))).some((name) =>
+        name.startsWith('PG_'),
+      ),
+      'the tablespace is copied beside data/',
+    );
+    // The configuration kept from outside PGDATA, fetched over ssh with the cluster.
+    const configDir = server.cluster.configDir!;
+    const external = join(server.layout.base, id, 'external', configDir.slice(1));
+    for (const name of ['postgresql.conf', 'pg_hba.conf', 'start.conf'])
+      assert.deepEqual(readFileSync(join(external, name)), readFileSync(join(configDir, name)));
     const verify = await server.barkeep(['verify-backup', 'pg', id]);
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
   });
@@ -105,9 +132,19 @@ describe('backup_method = rsync over ssh_command', { skip: missing ?? false }, (
     await server.cluster.query('INSERT INTO t SELECT generate_series(1501, 1600)');
     await archiveCurrentSegment(server);
     const destination = join(server.dir, 'recovered');
-    await recover(server, ['--target-action', 'promote', 'pg', 'latest', destination]);
-    // Both tables in one start: t (changed) and big (hard-linked from the first backup).
-    const both = '(SELECT g FROM t UNION ALL SELECT g FROM big) AS every_row';
-    assert.equal(await countRecovered(destination, server.cluster.major, both), 1600 + 50000);
+    const relocated = join(server.dir, 'recovered-spare');
+    await recover(server, [
+      '--target-action',
+      'promote',
+      '--tablespace',
+      `spare:${relocated}`,
+      'pg',
+      'latest',
+      destination,
+    ]);
+    // Every table in one start: t (changed), big (hard-linked from the first backup), kept (in
+    // the relocated tablespace).
+    const all = '(SELECT g FROM t UNION ALL SELECT g FROM big UNION ALL SELECT g FROM kept) AS r';
+    assert.equal(await countRecovered(destination, server.cluster.major, all), 1600 + 50000 + 700);
   });
 });

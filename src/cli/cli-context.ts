@@ -25,6 +25,11 @@ export interface CliContext {
   printJson(value: unknown): void;
   /** Raw bytes on stdout (get-wal), not silenced by -q; resolves once written. */
   writeBinary(data: Uint8Array): Promise<void>;
+  /**
+   * Records the command's final error in log_file (when one is configured) at level error; the
+   * console gets it from the caller, printed once in the contract's one-line form.
+   */
+  recordFailure(line: string): void;
   /** Aborted on SIGINT/SIGTERM; handlers are installed on first use. */
   interrupted(): AbortSignal;
 }
@@ -70,6 +75,10 @@ export function createCliContext(globals: GlobalOptions, command: string, io: Cl
     config: () => {
       loaded ??= load();
       return loaded;
+    },
+    recordFailure: (line) => {
+      // Every sink but the console's (the first): log_file, once load() has opened it.
+      for (const sink of sinks.slice(1)) sink.write('error', line, {});
     },
     print: (line = '') => {
       if (!globals.quiet) io.stdout.write(`${line}\n`);

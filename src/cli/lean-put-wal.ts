@@ -23,6 +23,7 @@ export async function runLeanPutWal(request: LeanPutWal): Promise<number> {
     return 0;
   } catch (error) {
     const formatted = formatError(error, request.debug);
+    context.recordFailure(formatError(error, false).lines[0] ?? String(error));
     for (const line of formatted.lines) process.stderr.write(`${line}\n`);
     return formatted.exitCode;
   }

@@ -42,7 +42,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       (name, body) =>
       async (...args: unknown[]) => {
         const context = createCliContext(program.opts<GlobalOptions>(), name, io);
-        exitCode = (await body(context, ...(args as never[]))) ?? 0;
+        try {
+          exitCode = (await body(context, ...(args as never[]))) ?? 0;
+        } catch (error) {
+          const failure = error instanceof CommandFailure ? error.error : error;
+          context.recordFailure(formatError(failure, false).lines[0] ?? String(failure));
+          throw error;
+        }
       },
   };
   for (const register of commandRegistrations) register(program, runtime);

@@ -1,5 +1,7 @@
 import type { LogFields, LogLevel, LogSink } from './logger.ts';
 
+type PinoFunction = typeof import('pino').pino;
+
 const pinoLevels: Record<LogLevel, 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   debug: 'debug',
   info: 'info',
@@ -18,7 +20,9 @@ export async function fileSink(
   threshold: LogLevel,
   command: string,
 ): Promise<LogSink> {
-  const { pino } = await import('pino');
+  // pino is CommonJS: under tsx its named export is there, in the esbuild bundle only `default`.
+  const loaded = (await import('pino')) as { pino?: PinoFunction; default?: PinoFunction };
+  const pino = (loaded.pino ?? loaded.default) as PinoFunction;
   const destination = pino.destination({ dest: file, sync: true, mkdir: true });
   const log = pino(
     {

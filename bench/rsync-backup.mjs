@@ -9,14 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { median } from './stats.mjs';
 
 const quick = process.argv.includes('--quick');
 const scale = Number(process.env.SCALE ?? (quick ? 5 : 100));
 const rounds = Number(process.env.ROUNDS ?? (quick ? 1 : 3));
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 const unregister = register();
 const { startThrowawayCluster } = await import('../src/sandbox/throwaway-cluster.ts');

@@ -127,7 +127,8 @@ function which(program) {
 
 /** Installs a Debian package for the benchmark when we are root and apt-get works. */
 function aptInstall(name) {
-  if (!asRoot) return false;
+  // BENCH_NO_INSTALL=1 (the CI smoke test): leave out what is missing instead.
+  if (!asRoot || process.env.BENCH_NO_INSTALL === '1') return false;
   console.error(`put-wal bench: installing ${name} with apt-get`);
   let result = spawnSync('apt-get', ['install', '-y', '-q', name], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -32,25 +32,17 @@ export async function serverBackups(server: ServerConfig): Promise<ServerBackups
   const layout = serverLayout(server.name, server.settings);
   const listing = await listBackups(layout);
   const wal = (await readXlogDb(layout)).filter((entry) => /^[0-9A-F]{24}$/.test(entry.name));
+  const ranges = walRanges(wal);
   const starts = listing.backups.map((info) => info.begin_wal ?? '');
   const backups: ListedBackup[] = [];
   for (const [index, info] of listing.backups.entries()) {
     const from = info.begin_wal;
-    const until = starts.slice(index + 1).find((start) => start > (from ?? '')) ?? undefined;
-    const files = from
-      ? wal.filter(
-          (entry) =>
-            entry.name.slice(8) >= from.slice(8) &&
-            (until === undefined || entry.name.slice(8) < until.slice(8)),
-        )
-      : [];
+    let until: string | undefined;
+    for (let next = index + 1; next < starts.length && until === undefined; next++)
+      if (starts[next]! > (from ?? '')) until = starts[next];
+    const files = from ? ranges.between(from.slice(8), until?.slice(8)) : { count: 0, bytes: 0 };
     const kept = await keepTarget(layout, info.backup_id);
-    backups.push({
-      info,
-      walSize: files.reduce((sum, entry) => sum + entry.size, 0),
-      walFiles: files.length,
-      keep: kept,
-    });
+    backups.push({ info, walSize: files.bytes, walFiles: files.count, keep: kept });
   }
   return { listing, backups, wal };
 }
@@ -78,4 +70,41 @@ export function incrementalSize(
 ): number | undefined {
   if (size == null || deduplicated == null || deduplicated >= size) return undefined;
   return deduplicated;
+}
+
+/**
+ * The archived segments sorted by their name without the timeline (as Barman compares them),
+ * with running sums of their sizes: the WAL between two backups is then two binary searches,
+ * not a pass over an index that may hold a million lines for each of thousands of backups.
+ */
+function walRanges(wal: readonly XlogDbEntry[]) {
+  const keys = wal.map((entry) => entry.name.slice(8));
+  const order = keys.map((_, index) => index).sort((a, b) => compareText(keys[a]!, keys[b]!));
+  const sorted = order.map((index) => keys[index]!);
+  const sums = new Float64Array(sorted.length + 1);
+  order.forEach((index, position) => {
+    sums[position + 1] = sums[position]! + wal[index]!.size;
+  });
+  const firstAtOrAfter = (key: string): number => {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (sorted[middle]! < key) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return {
+    /** Segments from `from` (inclusive) up to `until` (exclusive; none: to the end). */
+    between(from: string, until: string | undefined): { count: number; bytes: number } {
+      const low = firstAtOrAfter(from);
+      const high = until === undefined ? sorted.length : Math.max(low, firstAtOrAfter(until));
+      return { count: high - low, bytes: sums[high]! - sums[low]! };
+    },
+  };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

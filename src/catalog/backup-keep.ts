@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rm, rmdir } from 'node:fs/promises';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { ensureDirectory, fsyncDirectory, writeFileDurable } from '../storage/durable-write.ts';
@@ -18,6 +19,8 @@ export async function keepTarget(
   backupId: string,
 ): Promise<KeepTarget | undefined> {
   const path = backupDirectory(layout, backupId).keepAnnotation;
+  // Most backups have no annotation: look before reading, an exception per backup is slow.
+  if (!existsSync(path)) return undefined;
   let text: string;
   try {
     text = await readFile(path, 'utf8');

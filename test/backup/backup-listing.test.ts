@@ -34,6 +34,12 @@ describe('serverBackups', () => {
       endWal: '000000010000000000000005',
       end: day(2),
     });
+    // Two backups that begin in the same segment: the first's WAL runs to the next later begin.
+    await writeBackup(layout, '20261102T130000', {
+      beginWal: '000000010000000000000005',
+      endWal: '000000010000000000000005',
+      end: day(3),
+    });
     // Out of order, a history file, and a segment of timeline 2 (compared without it).
     await writeWal(layout, [
       '000000010000000000000006',
@@ -51,6 +57,7 @@ describe('serverBackups', () => {
       [
         ['20261101T120000', 3, 3000],
         ['20261102T120000', 3, 3000],
+        ['20261102T130000', 3, 3000],
       ],
     );
   });

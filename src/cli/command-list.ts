@@ -3,6 +3,7 @@ import { registerBackup } from './backup.ts';
 import { registerCheck } from './check.ts';
 import { registerCheckBackup } from './check-backup.ts';
 import type { RegisterCommand } from './command-runtime.ts';
+import { registerCron } from './cron.ts';
 import { registerDelete } from './delete.ts';
 import { registerDemo } from './demo.ts';
 import { registerDiagnose } from './diagnose.ts';
@@ -41,6 +42,7 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerDelete,
   registerKeep,
   registerRetention,
+  registerCron,
   registerCheckBackup,
   registerVerifyBackup,
   registerRecover,

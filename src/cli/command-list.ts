@@ -17,6 +17,7 @@ import { registerReceiveWal } from './receive-wal.ts';
 import { registerRecover } from './recover.ts';
 import { registerReplicationStatus } from './replication-status.ts';
 import { registerRetention } from './retention.ts';
+import { registerServe } from './serve.ts';
 import { registerShowBackup } from './show-backup.ts';
 import { registerShowServers } from './show-servers.ts';
 import { registerSshGate } from './ssh-gate.ts';
@@ -43,6 +44,7 @@ export const commandRegistrations: readonly RegisterCommand[] = [
   registerKeep,
   registerRetention,
   registerCron,
+  registerServe,
   registerCheckBackup,
   registerVerifyBackup,
   registerRecover,

@@ -10,6 +10,8 @@
  */
 
 import { parseGfsSchedule } from '../retention/gfs-schedule.ts';
+import { parseBackupSchedule } from '../serve/backup-schedule.ts';
+import { parseListenAddress } from '../serve/listen-address.ts';
 import { option } from './option-spec.ts';
 import { anyInteger, hook } from './option-table-helpers.ts';
 import {
@@ -202,6 +204,19 @@ export const coreOptions = {
     status: 'implemented',
     parse: parseRetentionPolicy,
     doc: 'Which backups are kept: REDUNDANCY n or RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS.',
+  }),
+  backup_schedule: option({
+    scope: 'global-server',
+    status: 'ours',
+    parse: parseBackupSchedule,
+    doc: "When barkeep serve takes a backup, in cron syntax ('30 2 * * *'; six fields put seconds first).",
+  }),
+  serve_listen: option({
+    scope: 'global',
+    status: 'ours',
+    parse: parseListenAddress,
+    default: '127.0.0.1:9187',
+    doc: 'HOST:PORT where barkeep serve answers HTTP (/metrics, /api/status, status page).',
   }),
   retention_gfs: option({
     scope: 'global-server',

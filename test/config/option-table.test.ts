@@ -103,7 +103,7 @@ const IMPLEMENTED = [
 ];
 
 /** barkeep's own options (not Barman's), documented in the README. */
-const OURS = ['retention_gfs'];
+const OURS = ['retention_gfs', 'backup_schedule', 'serve_listen'];
 
 const entries = Object.entries(optionTable);
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServerLayout, serverLayout } from '../catalog/server-layout.ts';
 import type { Logger } from '../logging/logger.ts';
+import { findFreePort } from '../sandbox/free-port.ts';
 import { installCliCopy } from '../sandbox/install-cli-copy.ts';
 import { startThrowawayCluster, type ThrowawayCluster } from '../sandbox/throwaway-cluster.ts';
 import { lookupOsUser, type OsUser } from '../storage/os-user.ts';
@@ -52,7 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const demoDir = await mkdtemp(join(tmpdir(), 'barkeep-demo-'));
   const user = process.getuid?.() === 0 ? lookupOsUser('postgres') : undefined;
   let cluster: ThrowawayCluster | undefined;
-  let receiver: ChildProcess | undefined;
+  let serve: ChildProcess | undefined;
   try {
     narrator.step('Preparing a catalog for server "demo" and a copy of barkeep PostgreSQL can run');
     const home = join(demoDir, 'home');
@@ -83,9 +84,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     signal.throwIfAborted();
 
     narrator.step('Writing the barkeep configuration');
+    const servePort = await findFreePort();
     const configText = [
       '[barkeep]',
       `barman_home = ${home}`,
+      `serve_listen = 127.0.0.1:${servePort}`,
       '',
       `[${SERVER}]`,
       'description = Throwaway cluster of barkeep demo',
@@ -114,10 +117,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     };
 
     narrator.step(
-      'Starting the native streaming receiver in the background (creates slot "barkeep")',
+      'Starting barkeep serve in the background: it runs the native streaming receiver (slot "barkeep"), archives, checks, and serves metrics',
     );
-    narrator.detail(`$ barkeep -c ${configFile} receive-wal ${SERVER} &`);
-    receiver = startAs(barkeep, ['-c', configFile, 'receive-wal', SERVER], user);
+    narrator.detail(`$ barkeep -c ${configFile} serve &`);
+    serve = startAs(barkeep, ['-c', configFile, 'serve'], user);
+    const serveUrl = `http://127.0.0.1:${servePort}/`;
+    narrator.detail(
+      `status page ${serveUrl}, metrics ${serveUrl}metrics, JSON ${serveUrl}api/status`,
+    );
     const partial = await waitForPartial(layout.streaming, signal);
     narrator.detail(`streaming into ${partial.name}: ${partial.size} bytes`);
     signal.throwIfAborted();
@@ -175,9 +182,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     const check = await run(['check', SERVER]);
     signal.throwIfAborted();
 
+    narrator.step(`What barkeep serve reports: ${serveUrl}metrics (excerpt)`);
+    await showMetrics(narrator, serveUrl);
+    signal.throwIfAborted();
+
     const latestProved = await demoLatestWithPartial(recoveryContext);
-    await run(['receive-wal', '--stop', SERVER]);
-    receiver = undefined;
+    narrator.step('Stopping barkeep serve (SIGTERM): the receiver flushes and ends its stream');
+    await stopServe(serve);
+    serve = undefined;
     return {
       checksPassed: check.code === 0,
       archivedSegments: stored.length,
@@ -186,7 +198,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     };
   } finally {
     narrator.step('Tearing everything down');
-    receiver?.kill('SIGKILL');
+    await stopServe(serve);
     if (cluster) {
       await cluster.stop();
       narrator.detail(`stopped PostgreSQL (pid ${cluster.pid}) and removed ${cluster.baseDir}`);
@@ -246,4 +258,26 @@ async function waitForGrowth(
     if (now.name !== before.name || now.size !== before.size) return now;
   }
   return before;
+}
+
+/** A few lines of serve's /metrics: what a Prometheus server would scrape. */
+async function showMetrics(narrator: DemoNarrator, url: string): Promise<void> {
+  const wanted =
+    /^barkeep_(last_backup_age_seconds|wal_archived_files|receiver_state\{[^}]*state="running"|check_ok\{[^}]*check="PostgreSQL")/;
+  try {
+    const text = await (await fetch(`${url}metrics`)).text();
+    for (const line of text.split('\n').filter((l) => wanted.test(l))) narrator.detail(line);
+  } catch (error) {
+    narrator.detail(`serve did not answer: ${(error as Error).message}`);
+  }
+}
+
+/** SIGTERM to serve, then its exit (SIGKILL after 30 s). */
+async function stopServe(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
 }

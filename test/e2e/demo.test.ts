@@ -18,6 +18,7 @@ describe('barkeep demo', () => {
       '==> Starting a throwaway PostgreSQL cluster that archives through barkeep put-wal',
       '==> Writing the barkeep configuration',
       '$ barkeep switch-wal --archive demo',
+      'barkeep_receiver_state{server="demo",state="running"} 1',
       ', archived',
       ': identical to pg_wal/',
       '$ barkeep check demo',

@@ -1,4 +1,4 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lockPath, type ServerLayout } from '../catalog/server-layout.ts';
 import { isBarkeepError } from '../errors/barkeep-error.ts';
@@ -130,6 +130,55 @@ export async function readXlogDb(layout: ServerLayout): Promise<XlogDbEntry[]> {
     throw ioError('cannot read WAL index', layout.xlogDb, error);
   }
   return text.split('\n').flatMap((line) => parseXlogDbLine(line) ?? []);
+}
+
+/** The segments of xlog.db as two parallel columns, in index order. */
+export interface SegmentSizes {
+  /** Segment names (24 hex digits); history and backup-label files are left out. */
+  readonly names: string[];
+  /** Their stored sizes, in bytes. */
+  readonly sizes: Float64Array;
+}
+
+/**
+ * The segment names and sizes of xlog.db, for listings that add up WAL per backup: a catalog
+ * can index a million segments, so the lines are scanned in place, without an object per line.
+ * Lines that are not segments (history files, backup labels) or do not parse are skipped, as
+ * {@link readXlogDb} skips what it cannot parse.
+ */
+export async function readSegmentSizes(layout: ServerLayout): Promise<SegmentSizes> {
+  let text: string;
+  try {
+    text = await readFile(layout.xlogDb, 'latin1');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { names: [], sizes: new Float64Array(0) };
+    throw ioError('cannot read WAL index', layout.xlogDb, error);
+  }
+  const names: string[] = [];
+  const sizes: number[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const tab = text.indexOf('\t', start);
+    if (tab === start + 24 && tab < end && isSegmentName(text, start)) {
+      const next = text.indexOf('\t', tab + 1);
+      const size = Number(text.slice(tab + 1, next === -1 || next > end ? end : next));
+      if (Number.isSafeInteger(size) && size >= 0) {
+        names.push(text.slice(start, tab));
+        sizes.push(size);
+      }
+    }
+    start = end + 1;
+  }
+  return { names, sizes: Float64Array.from(sizes) };
+}
+
+function isSegmentName(text: string, start: number): boolean {
+  for (let index = start; index < start + 24; index++) {
+    const code = text.charCodeAt(index);
+    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70))) return false;
+  }
+  return true;
 }
 
 /** A stored file found in `wals/` while rebuilding the index. */

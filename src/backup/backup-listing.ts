@@ -1,4 +1,4 @@
-import { readXlogDb, type XlogDbEntry } from '../archive/xlog-db.ts';
+import { readSegmentSizes, type SegmentSizes } from '../archive/xlog-db.ts';
 import { type BackupListing, listBackups } from '../catalog/backup-catalog.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import { type KeepTarget, keepTarget } from '../catalog/backup-keep.ts';
@@ -20,7 +20,6 @@ export interface ListedBackup {
 export interface ServerBackups {
   readonly listing: BackupListing;
   readonly backups: readonly ListedBackup[];
-  readonly wal: readonly XlogDbEntry[];
 }
 
 /**
@@ -31,8 +30,7 @@ export interface ServerBackups {
 export async function serverBackups(server: ServerConfig): Promise<ServerBackups> {
   const layout = serverLayout(server.name, server.settings);
   const listing = await listBackups(layout);
-  const wal = (await readXlogDb(layout)).filter((entry) => /^[0-9A-F]{24}$/.test(entry.name));
-  const ranges = walRanges(wal);
+  const ranges = walRanges(await readSegmentSizes(layout));
   const untils = nextLaterStarts(listing.backups.map((info) => info.begin_wal ?? ''));
   const backups: ListedBackup[] = [];
   for (const [index, info] of listing.backups.entries()) {
@@ -42,7 +40,7 @@ export async function serverBackups(server: ServerConfig): Promise<ServerBackups
     const kept = await keepTarget(layout, info.backup_id);
     backups.push({ info, walSize: files.bytes, walFiles: files.count, keep: kept });
   }
-  return { listing, backups, wal };
+  return { listing, backups };
 }
 
 /** Bytes as Barman prints them: `30.1 MiB`, `512 B`. */
@@ -71,18 +69,21 @@ export function incrementalSize(
 }
 
 /**
- * The archived segments sorted by their name without the timeline (as Barman compares them),
+ * The archived segments ordered by their name without the timeline (as Barman compares them),
  * with running sums of their sizes: the WAL between two backups is then two binary searches,
- * not a pass over an index that may hold a million lines for each of thousands of backups.
+ * not a pass over an index that may hold a million lines for each of thousands of backups. An
+ * index written in order (the usual case) is not sorted again.
  */
-function walRanges(wal: readonly XlogDbEntry[]) {
-  const keys = wal.map((entry) => entry.name.slice(8));
-  const order = keys.map((_, index) => index).sort((a, b) => compareText(keys[a]!, keys[b]!));
-  const sorted = order.map((index) => keys[index]!);
+function walRanges({ names, sizes }: SegmentSizes) {
+  const keys = names.map((name) => name.slice(8));
+  let order: number[] | undefined;
+  for (let index = 1; index < keys.length && !order; index++)
+    if (keys[index - 1]! > keys[index]!)
+      order = keys.map((_, position) => position).sort((a, b) => compareText(keys[a]!, keys[b]!));
+  const sorted = order ? order.map((index) => keys[index]!) : keys;
   const sums = new Float64Array(sorted.length + 1);
-  order.forEach((index, position) => {
-    sums[position + 1] = sums[position]! + wal[index]!.size;
-  });
+  for (let position = 0; position < sorted.length; position++)
+    sums[position + 1] = sums[position]! + sizes[order ? order[position]! : position]!;
   const firstAtOrAfter = (key: string): number => {
     let low = 0;
     let high = sorted.length;

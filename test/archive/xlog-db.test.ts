@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   acquireXlogDbLock,
   appendXlogDb,
   formatXlogDbLine,
   parseXlogDbLine,
+  readSegmentSizes,
   readXlogDb,
   type XlogDbEntry,
   xlogDbTailHas,
@@ -172,5 +174,34 @@ describe('appendXlogDb and its readers', () => {
     // Only the tail is read: the last two lines are 106 bytes, the first line is beyond 110.
     assert.equal(await xlogDbTailHas(at, entry(1).name, 110), false);
     assert.equal(await xlogDbTailHas(at, entry(3).name, 110), true);
+  });
+});
+
+describe('readSegmentSizes', () => {
+  it('reads the segments and their sizes, leaving out other files and bad lines', async () => {
+    const { layout } = await new Catalogs().server();
+    await mkdir(dirname(layout.xlogDb), { recursive: true });
+    await writeFile(
+      layout.xlogDb,
+      [
+        '000000010000000000000001\t1000\t1700000000.5\tzstd',
+        '00000002.history\t42\t1700000001\tNone',
+        '000000010000000000000002.00000028.backup\t300\t1700000002\tNone',
+        'not a line',
+        '00000001000000000000000G\t5\t1\tNone',
+        '000000010000000000000003\t-7\t1\tNone',
+        '000000020000000000000003\t2000\t1700000003\tNone',
+        '',
+      ].join('\n'),
+    );
+    const { names, sizes } = await readSegmentSizes(layout);
+    assert.deepEqual(names, ['000000010000000000000001', '000000020000000000000003']);
+    assert.deepEqual([...sizes], [1000, 2000]);
+  });
+
+  it('is empty without an index', async () => {
+    const { layout } = await new Catalogs().server();
+    const { names, sizes } = await readSegmentSizes({ ...layout, xlogDb: `${layout.xlogDb}.none` });
+    assert.deepEqual([names, sizes.length], [[], 0]);
   });
 });

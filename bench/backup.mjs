@@ -8,15 +8,7 @@
 // removed after the run (outside the timed call); the order of the variants rotates per round.
 // Wall time by hrtime around the call, peak RSS by GNU time (`/usr/bin/time -f %M`).
 import { spawnSync } from 'node:child_process';
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';

@@ -74,7 +74,10 @@ export class BackupScheduler {
 
   #fire(): void {
     if (this.#stopped) return;
-    if (this.#next && this.#next.getTime() > Date.now() + 50) return this.start();
+    if (this.#next && this.#next.getTime() > Date.now() + 50) {
+      this.start(); // a far time, re-armed hourly: not there yet
+      return;
+    }
     if (this.#running) this.#logger.warn('scheduled backup skipped: the previous one still runs');
     else this.#running = this.#backup().finally(() => (this.#running = undefined));
     this.start();

@@ -1,6 +1,6 @@
 import type { ServerStatusDocument } from './serve-status.ts';
 
-const escape = (text: unknown) =>
+const escapeHtml = (text: unknown) =>
   String(text ?? '-').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -36,34 +36,36 @@ function serverCard(doc: ServerStatusDocument): string {
     [
       'Last backup',
       doc.backups.last
-        ? `${escape(doc.backups.last.backup_id)}, ${age(doc.backups.last.age_seconds)}, ${bytes(doc.backups.last.size_bytes)}`
+        ? `${escapeHtml(doc.backups.last.backup_id)}, ${age(doc.backups.last.age_seconds)}, ${bytes(doc.backups.last.size_bytes)}`
         : 'none',
     ],
     [
       'Backups',
       Object.entries(doc.backups.by_status)
-        .map(([status, count]) => `${count} ${escape(status)}`)
+        .map(([status, count]) => `${count} ${escapeHtml(status)}`)
         .join(', ') || 'none',
     ],
     [
       'Next backup',
-      doc.backups.running ? 'running now' : escape(doc.backups.next_scheduled ?? 'not scheduled'),
+      doc.backups.running
+        ? 'running now'
+        : escapeHtml(doc.backups.next_scheduled ?? 'not scheduled'),
     ],
     [
       'WAL',
       `${doc.wal.archived_count} archived (${bytes(doc.wal.archived_bytes)}), newest ${age(doc.wal.archive_lag_seconds)}, ${doc.wal.waiting_in_incoming} waiting in incoming/`,
     ],
-    ['Receiver', escape(receiver)],
+    ['Receiver', escapeHtml(receiver)],
     ['Errors', `${doc.wal.errors_count} file(s) in errors/`],
   ];
   const checks = failing.length
-    ? `<ul class="failing">${failing.map((check) => `<li class="check-failed"><b>${escape(check.name)}</b>: FAILED ${escape(check.hint ?? '')}</li>`).join('')}</ul>`
+    ? `<ul class="failing">${failing.map((check) => `<li class="check-failed"><b>${escapeHtml(check.name)}</b>: FAILED ${escapeHtml(check.hint ?? '')}</li>`).join('')}</ul>`
     : `<p class="ok">${doc.checks.length ? `all ${doc.checks.length} checks OK` : 'not checked yet'}</p>`;
-  return `<section class="server ${healthy ? 'healthy' : 'unhealthy'}" data-server="${escape(doc.name)}">
-<h2>${escape(doc.name)} <span class="badge">${healthy ? 'OK' : failing.length ? 'FAILING' : 'UNKNOWN'}</span></h2>
-<p class="description">${escape(doc.description ?? '')}</p>
+  return `<section class="server ${healthy ? 'healthy' : 'unhealthy'}" data-server="${escapeHtml(doc.name)}">
+<h2>${escapeHtml(doc.name)} <span class="badge">${healthy ? 'OK' : failing.length ? 'FAILING' : 'UNKNOWN'}</span></h2>
+<p class="description">${escapeHtml(doc.description ?? '')}</p>
 <table>${rows.map(([label, value]) => `<tr><th>${label}</th><td>${value}</td></tr>`).join('')}</table>
-<h3>Checks${doc.checked_at ? ` <small>(${escape(doc.checked_at)})</small>` : ''}</h3>
+<h3>Checks${doc.checked_at ? ` <small>(${escapeHtml(doc.checked_at)})</small>` : ''}</h3>
 ${checks}
 </section>`;
 }
@@ -86,7 +88,7 @@ body{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa;color:#222}
 th{text-align:left;padding-right:1.5rem;font-weight:600;vertical-align:top}
 .failing{color:#c62828}.ok{color:#2a8a2a}
 </style></head>
-<body><h1>barkeep</h1><p>${documents.length} server(s), ${escape(now.toISOString())}. <a href="/metrics">metrics</a> · <a href="/api/status">JSON</a></p>
+<body><h1>barkeep</h1><p>${documents.length} server(s), ${escapeHtml(now.toISOString())}. <a href="/metrics">metrics</a> · <a href="/api/status">JSON</a></p>
 ${documents.map(serverCard).join('\n')}
 </body></html>
 `;

@@ -104,7 +104,20 @@ export async function startArchivedServer(
   };
 }
 
-/** As root, give the directory to the postgres OS user (who runs archive_command). */
+/**
+ * As root, give the directory to the postgres OS user (who runs archive_command). A file that
+ * vanishes under chown (a lock file of a put-wal running meanwhile) is not an error.
+ */
 export function shareWithPostgres(path: string): void {
-  if (process.getuid?.() === 0) execFileSync('chown', ['-R', 'postgres:postgres', path]);
+  if (process.getuid?.() !== 0) return;
+  try {
+    execFileSync('chown', ['-R', 'postgres:postgres', path], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+    const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+    if (lines.length === 0 || !lines.every((line) => line.endsWith('No such file or directory')))
+      throw error;
+  }
 }

@@ -10,28 +10,20 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'tsx/esm/api';
+import { loadSandbox, postgresAccount } from './bench-host.mjs';
 import { median } from './stats.mjs';
 
 const quick = process.argv.includes('--quick');
 const scale = Number(process.env.SCALE ?? (quick ? 5 : 100));
 const rounds = Number(process.env.ROUNDS ?? (quick ? 1 : 3));
 
+const { startThrowawayCluster, installCliCopy, sandboxCleanup } = await loadSandbox();
 const unregister = register();
-const { startThrowawayCluster } = await import('../src/sandbox/throwaway-cluster.ts');
-const { installCliCopy } = await import('../src/sandbox/install-cli-copy.ts');
-const { sandboxCleanup } = await import('../src/sandbox/cleanup-registry.ts');
 const { startTestSshd, sshdUnavailableReason } = await import('../test/support/sshd.ts');
 unregister();
 
 const asRoot = process.getuid?.() === 0;
-const postgres = asRoot ? passwd('postgres') : undefined;
-
-function passwd(name) {
-  const entry = spawnSync('getent', ['passwd', name], { encoding: 'utf8' })
-    .stdout.trim()
-    .split(':');
-  return { name: entry[0], uid: Number(entry[2]), gid: Number(entry[3]), home: entry[5] };
-}
+const postgres = postgresAccount();
 
 /** Runs a program as the postgres OS user when we are root; fails loudly unless it exits 0. */
 function runAsPostgres(program, args) {

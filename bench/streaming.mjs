@@ -11,30 +11,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { register } from 'tsx/esm/api';
+import { loadSandbox, postgresAccount } from './bench-host.mjs';
 import { median } from './stats.mjs';
 
 const quick = process.argv.includes('--quick');
 const seconds = Number(process.env.SECONDS ?? (quick ? 5 : 30));
 const rounds = Number(process.env.ROUNDS ?? (quick ? 1 : 3));
 
-const unregister = register();
-const { startThrowawayCluster } = await import('../src/sandbox/throwaway-cluster.ts');
-const { installCliCopy } = await import('../src/sandbox/install-cli-copy.ts');
-const { sandboxCleanup } = await import('../src/sandbox/cleanup-registry.ts');
-unregister();
+const { startThrowawayCluster, installCliCopy, sandboxCleanup } = await loadSandbox();
 
-const asRoot = process.getuid?.() === 0;
-const postgres = asRoot ? passwd('postgres') : undefined;
+const postgres = postgresAccount();
 const asPostgres = postgres ? { uid: postgres.uid, gid: postgres.gid } : {};
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-function passwd(name) {
-  const entry = spawnSync('getent', ['passwd', name], { encoding: 'utf8' })
-    .stdout.trim()
-    .split(':');
-  return { name: entry[0], uid: Number(entry[2]), gid: Number(entry[3]), home: entry[5] };
-}
 
 /** user+sys ms and peak RSS (MiB) of a live process. */
 function usage(pid) {

@@ -132,53 +132,85 @@ export async function readXlogDb(layout: ServerLayout): Promise<XlogDbEntry[]> {
   return text.split('\n').flatMap((line) => parseXlogDbLine(line) ?? []);
 }
 
-/** The segments of xlog.db as two parallel columns, in index order. */
+/** The segments of xlog.db as parallel columns, in index order. */
 export interface SegmentSizes {
-  /** Segment names (24 hex digits); history and backup-label files are left out. */
-  readonly names: string[];
+  /**
+   * Each segment's position without its timeline, as two numbers: the log (hex digits 9-16 of
+   * its name) and the segment (digits 17-24), the order Barman compares WAL in across timelines.
+   * History and backup-label files are left out.
+   */
+  readonly logs: Uint32Array;
+  readonly segments: Uint32Array;
   /** Their stored sizes, in bytes. */
   readonly sizes: Float64Array;
 }
 
 /**
- * The segment names and sizes of xlog.db, for listings that add up WAL per backup: a catalog
- * can index a million segments, so the lines are scanned in place, without an object per line.
- * Lines that are not segments (history files, backup labels) or do not parse are skipped, as
- * {@link readXlogDb} skips what it cannot parse.
+ * The segment positions and sizes of xlog.db, for listings that add up WAL per backup: a
+ * catalog can index a million segments, so the lines are scanned in place into numbers, without
+ * a string or an object per line. Lines that are not segments (history files, backup labels) or
+ * do not parse are skipped, as {@link readXlogDb} skips what it cannot parse.
  */
 export async function readSegmentSizes(layout: ServerLayout): Promise<SegmentSizes> {
-  let text: string;
+  let text: Buffer;
   try {
-    text = await readFile(layout.xlogDb, 'latin1');
+    text = await readFile(layout.xlogDb);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return { names: [], sizes: new Float64Array(0) };
+    if (errnoCode(error) === 'ENOENT')
+      return { logs: new Uint32Array(0), segments: new Uint32Array(0), sizes: new Float64Array(0) };
     throw ioError('cannot read WAL index', layout.xlogDb, error);
   }
-  const names: string[] = [];
+  const logs: number[] = [];
+  const segments: number[] = [];
   const sizes: number[] = [];
   for (let start = 0; start < text.length; ) {
-    let end = text.indexOf('\n', start);
+    let end = text.indexOf(NEWLINE, start);
     if (end === -1) end = text.length;
-    const tab = text.indexOf('\t', start);
-    if (tab === start + 24 && tab < end && isSegmentName(text, start)) {
-      const next = text.indexOf('\t', tab + 1);
-      const size = Number(text.slice(tab + 1, next === -1 || next > end ? end : next));
-      if (Number.isSafeInteger(size) && size >= 0) {
-        names.push(text.slice(start, tab));
+    if (start + 25 < end && text[start + 24] === TAB) {
+      const timeline = hexAt(text, start, 8);
+      const log = hexAt(text, start + 8, 8);
+      const segment = hexAt(text, start + 16, 8);
+      const size = decimalAt(text, start + 25, end);
+      if (timeline >= 0 && log >= 0 && segment >= 0 && size >= 0) {
+        logs.push(log);
+        segments.push(segment);
         sizes.push(size);
       }
     }
     start = end + 1;
   }
-  return { names, sizes: Float64Array.from(sizes) };
+  return {
+    logs: Uint32Array.from(logs),
+    segments: Uint32Array.from(segments),
+    sizes: Float64Array.from(sizes),
+  };
 }
 
-function isSegmentName(text: string, start: number): boolean {
-  for (let index = start; index < start + 24; index++) {
-    const code = text.charCodeAt(index);
-    if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 70))) return false;
+const NEWLINE = 0x0a;
+const TAB = 0x09;
+
+/** `length` upper-case hex digits at `start` as a number, or -1 when one is not a digit. */
+function hexAt(bytes: Buffer, start: number, length: number): number {
+  let value = 0;
+  for (let index = start; index < start + length; index++) {
+    const code = bytes[index]!;
+    const digit = code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 70 ? code - 55 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
   }
-  return true;
+  return value;
+}
+
+/** The decimal digits from `start` up to a tab or `end`, or -1 when there are none or others. */
+function decimalAt(bytes: Buffer, start: number, end: number): number {
+  let value = 0;
+  let index = start;
+  for (; index < end && bytes[index] !== TAB; index++) {
+    const code = bytes[index]!;
+    if (code < 48 || code > 57) return -1;
+    value = value * 10 + (code - 48);
+  }
+  return index === start || !Number.isSafeInteger(value) ? -1 : value;
 }
 
 /** A stored file found in `wals/` while rebuilding the index. */

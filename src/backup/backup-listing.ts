@@ -36,7 +36,7 @@ export async function serverBackups(server: ServerConfig): Promise<ServerBackups
   for (const [index, info] of listing.backups.entries()) {
     const from = info.begin_wal;
     const until = untils[index];
-    const files = from ? ranges.between(from.slice(8), until?.slice(8)) : { count: 0, bytes: 0 };
+    const files = from ? ranges.between(from, until) : { count: 0, bytes: 0 };
     const kept = await keepTarget(layout, info.backup_id);
     backups.push({ info, walSize: files.bytes, walFiles: files.count, keep: kept });
   }
@@ -69,43 +69,49 @@ export function incrementalSize(
 }
 
 /**
- * The archived segments ordered by their name without the timeline (as Barman compares them),
- * with running sums of their sizes: the WAL between two backups is then two binary searches,
- * not a pass over an index that may hold a million lines for each of thousands of backups. An
- * index written in order (the usual case) is not sorted again.
+ * The archived segments ordered by their position without the timeline (as Barman compares
+ * them), with running sums of their sizes: the WAL between two backups is then two binary
+ * searches, not a pass over an index that may hold a million lines for each of thousands of
+ * backups. An index written in order (the usual case) is not sorted again.
  */
-function walRanges({ names, sizes }: SegmentSizes) {
-  const keys = names.map((name) => name.slice(8));
-  let order: number[] | undefined;
-  for (let index = 1; index < keys.length && !order; index++)
-    if (keys[index - 1]! > keys[index]!)
-      order = keys.map((_, position) => position).sort((a, b) => compareText(keys[a]!, keys[b]!));
-  const sorted = order ? order.map((index) => keys[index]!) : keys;
-  const sums = new Float64Array(sorted.length + 1);
-  for (let position = 0; position < sorted.length; position++)
-    sums[position + 1] = sums[position]! + sizes[order ? order[position]! : position]!;
-  const firstAtOrAfter = (key: string): number => {
+function walRanges({ logs, segments, sizes }: SegmentSizes) {
+  const count = logs.length;
+  const before = (a: number, b: number) =>
+    logs[a]! < logs[b]! || (logs[a] === logs[b] && segments[a]! < segments[b]!);
+  let order: Uint32Array | undefined;
+  for (let index = 1; index < count && !order; index++) {
+    if (before(index, index - 1)) {
+      const all = Array.from({ length: count }, (_, position) => position);
+      order = Uint32Array.from(all.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0)));
+    }
+  }
+  const at = (position: number) => (order ? order[position]! : position);
+  const sums = new Float64Array(count + 1);
+  for (let position = 0; position < count; position++)
+    sums[position + 1] = sums[position]! + sizes[at(position)]!;
+  /** The first position whose segment is at or after (log, segment). */
+  const firstAtOrAfter = (name: string): number => {
+    const log = Number.parseInt(name.slice(8, 16), 16);
+    const segment = Number.parseInt(name.slice(16, 24), 16);
     let low = 0;
-    let high = sorted.length;
+    let high = count;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (sorted[middle]! < key) low = middle + 1;
+      const index = at(middle);
+      if (logs[index]! < log || (logs[index] === log && segments[index]! < segment))
+        low = middle + 1;
       else high = middle;
     }
     return low;
   };
   return {
-    /** Segments from `from` (inclusive) up to `until` (exclusive; none: to the end). */
+    /** Segments from WAL name `from` (inclusive) up to `until` (exclusive; none: to the end). */
     between(from: string, until: string | undefined): { count: number; bytes: number } {
       const low = firstAtOrAfter(from);
-      const high = until === undefined ? sorted.length : Math.max(low, firstAtOrAfter(until));
+      const high = until === undefined ? count : Math.max(low, firstAtOrAfter(until));
       return { count: high - low, bytes: sums[high]! - sums[low]! };
     },
   };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

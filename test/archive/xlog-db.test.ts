@@ -194,14 +194,18 @@ describe('readSegmentSizes', () => {
         '',
       ].join('\n'),
     );
-    const { names, sizes } = await readSegmentSizes(layout);
-    assert.deepEqual(names, ['000000010000000000000001', '000000020000000000000003']);
+    const { logs, segments, sizes } = await readSegmentSizes(layout);
+    assert.deepEqual([...logs], [0, 0]);
+    assert.deepEqual([...segments], [1, 3]);
     assert.deepEqual([...sizes], [1000, 2000]);
   });
 
   it('is empty without an index', async () => {
     const { layout } = await new Catalogs().server();
-    const { names, sizes } = await readSegmentSizes({ ...layout, xlogDb: `${layout.xlogDb}.none` });
-    assert.deepEqual([names, sizes.length], [[], 0]);
+    const { logs, sizes } = await readSegmentSizes({
+      ...layout,
+      xlogDb: `${layout.xlogDb}.none`,
+    });
+    assert.deepEqual([logs.length, sizes.length], [0, 0]);
   });
 });

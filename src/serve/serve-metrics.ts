@@ -34,7 +34,7 @@ export class ServeMetrics {
       ),
       archiveLag: gauge(
         'barkeep_archive_lag_seconds',
-        'Seconds since the newest archived WAL segment was written.',
+        'Seconds since a WAL segment was last archived (xlog.db last written).',
       ),
       incoming: gauge(
         'barkeep_wal_incoming_files',

@@ -212,6 +212,23 @@ describe('serve', () => {
     }
   });
 
+  it("reports the receiver's lag in bytes once the checks see it streaming", async () => {
+    // The checks (every 30 s, and when WAL arrives while one fails) read it from
+    // pg_stat_replication.
+    const lag = /^barkeep_receiver_lag_bytes\{server="pg"\} (\d+)$/m;
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await (await fetch(`${url}metrics`)).text();
+        return lag.test(text);
+      },
+      'barkeep_receiver_lag_bytes',
+      40_000,
+    );
+    const bytes = Number(lag.exec(text)![1]);
+    assert.ok(bytes < 16 * 1024 * 1024, `lag ${bytes}`);
+  });
+
   it('reloads the configuration on SIGHUP', async () => {
     configure(lines.map((line) => line.replace('main cluster', 'main cluster, reloaded')));
     serve.kill('SIGHUP');

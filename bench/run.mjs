@@ -9,9 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));
-const versions = spawnSync('/usr/lib/postgresql/15/bin/postgres', ['--version'], {
-  encoding: 'utf8',
-}).stdout.trim();
+const versionOf = (program, args) =>
+  (spawnSync(program, args, { encoding: 'utf8' }).stdout ?? '').trim().split('\n')[0] ||
+  `${program}: not installed`;
+const versions = [
+  versionOf('/usr/lib/postgresql/15/bin/postgres', ['--version']),
+  versionOf('pgbackrest', ['version']),
+  versionOf('barman', ['--version']).replace(/^(\S+) Barman\b.*/, 'Barman $1'),
+].join('; ');
 const report = [];
 const say = (text) => {
   console.log(text);
@@ -25,7 +30,7 @@ if (!existsSync(`${root}dist/barkeep.js`)) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
 }
-const scripts = ['startup', 'put-wal', 'backup', 'rsync-backup', 'streaming', 'scale'];
+const scripts = ['startup', 'put-wal', 'backup', 'recover', 'rsync-backup', 'streaming', 'scale'];
 let failed = 0;
 for (const name of scripts) {
   const script = `${root}bench/${name}.mjs`;

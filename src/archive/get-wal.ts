@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { serverLayout } from '../catalog/server-layout.ts';
 import { decompressBuffer } from '../compression/compress-buffer.ts';
+import { type DetectedCompression, detectCompression } from '../compression/compression-format.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
@@ -11,6 +12,15 @@ import { storedPath } from './store-wal-file.ts';
 
 /** Where get-wal found the file. */
 export type WalSource = 'archive' | 'streaming' | 'partial';
+
+/** A WAL file found in the catalog, not read yet. */
+export interface FoundWal {
+  readonly name: string;
+  readonly source: WalSource;
+  readonly path: string;
+  /** How it is stored, told by its first bytes. */
+  readonly compression: DetectedCompression;
+}
 
 /** A WAL file ready to hand to PostgreSQL: decompressed, full size. */
 export interface RetrievedWal {
@@ -32,6 +42,19 @@ export async function getWal(
   name: string,
   options: { partial?: boolean } = {},
 ): Promise<RetrievedWal> {
+  return readFoundWal(await findWal(server, name, options));
+}
+
+/**
+ * The first half of get-wal: where the file is and how it is stored, from its first bytes only,
+ * so that a caller can copy a file stored uncompressed without reading it into memory. Throws
+ * `walNotFound` (exit 1) when the archive does not have it.
+ */
+export async function findWal(
+  server: ServerConfig,
+  name: string,
+  options: { partial?: boolean } = {},
+): Promise<FoundWal> {
   const parsed = parseWalFileName(name);
   if (parsed === undefined || parsed.kind === 'partial') {
     throw new BarkeepError('usage', {
@@ -41,36 +64,61 @@ export async function getWal(
     });
   }
   const layout = serverLayout(server.name, server.settings);
-  const archived = storedPath(layout, parsed);
-  const fromArchive = await readIfExists(archived);
-  if (fromArchive)
-    return {
-      name,
-      data: await decompressBuffer(fromArchive, { source: archived }),
-      source: 'archive',
-      path: archived,
-    };
-  if (parsed.kind === 'segment' || parsed.kind === 'history') {
-    // Written by our own receiver and not moved into wals/ yet: a completed segment, or the
-    // history file of a timeline it followed.
-    const completed = join(layout.streaming, name);
-    const fromStreaming = await readIfExists(completed);
-    if (fromStreaming) return { name, data: fromStreaming, source: 'streaming', path: completed };
+  const candidates: [string, WalSource][] = [[storedPath(layout, parsed), 'archive']];
+  // Written by our own receiver and not moved into wals/ yet: a completed segment, or the
+  // history file of a timeline it followed.
+  if (parsed.kind === 'segment' || parsed.kind === 'history')
+    candidates.push([join(layout.streaming, name), 'streaming']);
+  if (parsed.kind === 'segment' && options.partial)
+    candidates.push([join(layout.streaming, `${name}.partial`), 'partial']);
+  for (const [path, source] of candidates) {
+    const compression = await storedCompression(path);
+    if (compression !== undefined) return { name, source, path, compression };
   }
-  if (parsed.kind === 'segment') {
-    const completed = join(layout.streaming, name);
-    if (options.partial) {
-      const partialPath = `${completed}.partial`;
-      const partial = await readIfExists(partialPath);
-      if (partial)
-        return { name, data: padToSegment(partial), source: 'partial', path: partialPath };
-    }
-  }
-  throw new BarkeepError('walNotFound', {
+  throw notFound(name, layout.wals, options.partial ?? false);
+}
+
+/** The second half of get-wal: the file's bytes, decompressed, a `.partial` padded. */
+export async function readFoundWal(found: FoundWal): Promise<RetrievedWal> {
+  const { name, source, path } = found;
+  const stored = await readIfExists(path);
+  // Gone since it was found (retention pruned it): as if it had never been there.
+  if (stored === undefined) throw notFound(name, dirname(path), source === 'partial');
+  const data =
+    source === 'archive'
+      ? await decompressBuffer(stored, { source: path })
+      : source === 'partial'
+        ? padToSegment(stored)
+        : stored;
+  return { name, data, source, path };
+}
+
+function notFound(name: string, directory: string, partial: boolean): BarkeepError {
+  return new BarkeepError('walNotFound', {
     what: 'WAL file not found',
     subject: name,
-    why: `it is not in ${layout.wals}${options.partial ? ' nor as a streaming .partial' : ''}`,
+    why: `it is not in ${directory}${partial ? ' nor as a streaming .partial' : ''}`,
   });
+}
+
+/** The compression of a stored file by its magic bytes; undefined when there is no such file. */
+async function storedCompression(path: string): Promise<DetectedCompression | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw ioError('cannot read WAL file', path, error);
+  }
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return detectCompression(head.subarray(0, bytesRead));
+  } catch (error) {
+    throw ioError('cannot read WAL file', path, error);
+  } finally {
+    await file.close();
+  }
 }
 
 async function readIfExists(path: string): Promise<Buffer | undefined> {

@@ -1,11 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { selectServers } from '../config/select-servers.ts';
-import { isBarkeepError } from '../errors/barkeep-error.ts';
-import { ioError } from '../errors/system-error.ts';
-import { temporaryNameFor } from '../storage/durable-write.ts';
 import type { RegisterCommand } from './command-runtime.ts';
+import { deliverWal, getWalExitCode } from './get-wal-delivery.ts';
 
 /** `get-wal SERVER WAL_NAME`: restore_command's entry point. */
 export const registerGetWal: RegisterCommand = (program, runtime) => {
@@ -55,34 +50,18 @@ export const registerGetWal: RegisterCommand = (program, runtime) => {
             for (const name of await peekWal(server!, walName, options.peek)) context.print(name);
             return 0;
           }
-          const { getWal } = await import('../archive/get-wal.ts');
-          const wal = await getWal(server!, walName, { partial: options.partial ?? false });
-          const data = options.gzip ? gzipSync(wal.data, { level: 1 }) : wal.data;
-          if (options.outputDirectory === undefined) {
-            await context.writeBinary(data);
-            return 0;
-          }
-          const path = join(options.outputDirectory, walName);
-          const temporary = temporaryNameFor(path);
-          try {
-            await writeFile(temporary, data, { mode: 0o600 });
-            await rename(temporary, path);
-          } catch (error) {
-            throw ioError('cannot write WAL file', path, error);
-          }
+          const { findWal } = await import('../archive/get-wal.ts');
+          const found = await findWal(server!, walName, { partial: options.partial ?? false });
+          await deliverWal(found, {
+            ...(options.outputDirectory !== undefined
+              ? { outputDirectory: options.outputDirectory }
+              : {}),
+            gzip: options.gzip ?? false,
+            writeStdout: context.writeBinary,
+          });
           return 0;
         },
         { exitCodeFor: getWalExitCode },
       ),
     );
 };
-
-/**
- * PostgreSQL's restore_command treats exit 1 as "not there, try elsewhere" and a code above 125
- * as fatal: only a missing file exits 1; every real fault (a corrupt archive, an unreadable
- * catalog, a bad configuration) exits 2 or more, so recovery stops instead of skipping WAL.
- */
-function getWalExitCode(error: unknown, code: number): number {
-  if (isBarkeepError(error, 'walNotFound')) return 1;
-  return Math.min(Math.max(code, 2), 125);
-}

@@ -104,19 +104,60 @@ async function gunzipBuffer(data: Uint8Array, source: string): Promise<Buffer> {
 }
 
 async function unzstdBuffer(data: Uint8Array, source: string): Promise<Buffer> {
-  const [zstd, binding] = await Promise.all([loadZstd(), loadZstdBinding()]);
-  // zstd-napi's decompress() returns what it could decode from a frame that is cut short and
-  // has no content size (Barman's frames have none); walking the frames first catches that.
+  const binding = await loadZstdBinding();
+  // Walking the frames first catches a frame cut short (zstd would return what it decoded of a
+  // frame with no content size, as Barman writes them) and adds up the sizes they record.
   let rest = data;
+  let total: number | undefined = 0;
   try {
-    while (rest.length > 0) rest = rest.subarray(binding.findFrameCompressedSize(rest));
+    while (rest.length > 0) {
+      const content = binding.getFrameContentSize(rest);
+      total = content === null || total === undefined ? undefined : total + content;
+      rest = rest.subarray(binding.findFrameCompressedSize(rest));
+    }
   } catch (error) {
     throw corruptData('zstd', source, 'the zstd frames are incomplete or malformed', error);
   }
+  const context = new binding.DCtx();
   try {
-    return zstd.decompress(data);
+    if (total !== undefined) {
+      // Every frame records its size (barkeep's do): one allocation, one call.
+      const out = Buffer.allocUnsafe(total);
+      const produced = context.decompress(out, data);
+      if (produced !== total) throw new Error(`${produced} bytes decoded, ${total} recorded`);
+      return out;
+    }
+    return unzstdUnsized(context, data);
   } catch (error) {
     throw corruptData('zstd', source, 'the zstd frame does not decode', error);
+  }
+}
+
+/**
+ * Frames without a content size are decoded into one buffer large enough for a WAL segment,
+ * doubled when it fills, so a segment costs one allocation and no concatenation.
+ */
+function unzstdUnsized(
+  context: InstanceType<Awaited<ReturnType<typeof loadZstdBinding>>['DCtx']>,
+  data: Uint8Array,
+): Buffer {
+  let out = Buffer.allocUnsafe(Math.max(data.length * 8, 16 * 1024 * 1024));
+  let filled = 0;
+  let input = data;
+  for (;;) {
+    if (filled === out.length) {
+      const larger = Buffer.allocUnsafe(out.length * 2);
+      out.copy(larger, 0, 0, filled);
+      out = larger;
+    }
+    const [remaining, produced, consumed] = context.decompressStream(out.subarray(filled), input);
+    filled += produced;
+    input = input.subarray(consumed);
+    // Done once every frame is consumed and flushed with room to spare in the output.
+    if (input.length === 0 && remaining === 0 && filled < out.length)
+      return out.subarray(0, filled);
+    if (produced === 0 && consumed === 0 && filled < out.length)
+      throw new Error('the decoder made no progress');
   }
 }
 

@@ -10,6 +10,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { BarkeepError } from '../errors/barkeep-error.ts';
 import { createCompressStream } from './compress-stream.ts';
 import type { WalCompression } from './compression-format.ts';
 import { resolveLevel } from './compression-levels.ts';
@@ -33,7 +34,7 @@ export async function compressFile(
     try {
       const output = await open(target, 'wx', 0o600);
       try {
-        const written = await zstdChunks(input, output, resolveLevel('zstd', level));
+        const written = await zstdChunks(input, output, source, resolveLevel('zstd', level));
         await output.sync();
         return written;
       } finally {
@@ -61,12 +62,18 @@ export async function compressFile(
 async function zstdChunks(
   input: FileHandle,
   output: FileHandle,
+  source: string,
   level: number | undefined,
 ): Promise<number> {
   const binding = await loadZstdBinding();
   const context = new binding.CCtx();
   if (level !== undefined) context.setParameter(binding.CParameter.compressionLevel, level);
   context.setParameter(binding.CParameter.checksumFlag, 1);
+  // The frame records the content size, so that a reader allocates the whole segment at once
+  // instead of decoding into chunks and concatenating them (get-wal, recover).
+  // (A size of 0 is a pipe or a /proc file, whose content is not known in advance.)
+  const { size } = await input.stat();
+  if (size > 0) context.setPledgedSrcSize(size);
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   // As large as the input chunk: one write per chunk at most, in the common case.
   const out = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, binding.cStreamOutSize()));
@@ -76,9 +83,14 @@ async function zstdChunks(
     await output.write(out, 0, bytes);
     written += bytes;
   };
+  let total = 0;
   for (;;) {
+    // Read to the end (a pipe delivers less than asked before its end), then end the frame.
     const { bytesRead } = await input.read(chunk, 0, CHUNK_BYTES, null);
-    const last = bytesRead < CHUNK_BYTES;
+    total += bytesRead;
+    const last = bytesRead === 0;
+    // The frame header promised `size` bytes: a file that grew or shrank is refused.
+    if (size > 0 && (total > size || (last && total !== size))) throw fileChanged(source, size);
     let rest = chunk.subarray(0, bytesRead);
     const directive = last ? binding.EndDirective.end : binding.EndDirective.continue;
     for (;;) {
@@ -89,4 +101,13 @@ async function zstdChunks(
     }
     if (last) return written;
   }
+}
+
+/** The file's size when compression started differs from what it delivered: it changed. */
+function fileChanged(source: string, size: number): BarkeepError {
+  return new BarkeepError('io', {
+    what: 'cannot compress',
+    subject: source,
+    why: `the file changed while it was read (it had ${size} bytes at the start)`,
+  });
 }

@@ -1,12 +1,14 @@
-import { lchown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, lchown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getWal } from '../archive/get-wal.ts';
+import { findWal, readFoundWal } from '../archive/get-wal.ts';
 import { listStoredWalFiles } from '../archive/xlog-db.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import type { ServerLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
-import { BarkeepError } from '../errors/barkeep-error.ts';
+import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
+import { forEachLimited } from '../storage/bounded-workers.ts';
 import { parseTimelineHistory } from '../wal/timeline-history.ts';
 import { isWalFormatError } from '../wal/wal-format-error.ts';
 import type { FileOwner } from './copy-tree.ts';
@@ -128,11 +130,16 @@ async function ancestorsOf(layout: ServerLayout, timeline: number): Promise<Set<
   return new Set();
 }
 
+/** WAL files copied at once: the copies are I/O, and zstd decoding overlaps the writes. */
+const WAL_COPY_WORKERS = 4;
+
 /**
  * Copies the WAL a recovery needs into `DEST/barman_wal/`, decompressed, for a restore_command
  * that reads it from there (no get-wal): history files, the segments on the way to the target,
  * and the streaming `.partial` written under its segment's name, zero-padded, so the
- * transactions streamed after the last archived segment are replayed too. Returns the count.
+ * transactions streamed after the last archived segment are replayed too. A file stored
+ * uncompressed is copied by the kernel (copy_file_range, a reflink where the file system has
+ * them); a few files are copied at once. The caller fsyncs the tree. Returns the count.
  */
 export async function copyRecoveryWal(
   server: ServerConfig,
@@ -143,18 +150,22 @@ export async function copyRecoveryWal(
   const directory = join(destination, recoveryWalDirectory);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   if (owner) await lchown(directory, owner.uid, owner.gid);
-  const names = [...wal.histories, ...wal.segments];
-  let count = 0;
-  const put = async (name: string, partial: boolean) => {
-    const retrieved = await getWal(server, name, { partial });
+  const wanted: [string, boolean][] = [
+    ...[...wal.histories, ...wal.segments].map((name): [string, boolean] => [name, false]),
+    ...(wal.partial ? [[wal.partial, true] as [string, boolean]] : []),
+  ];
+  await forEachLimited(wanted, WAL_COPY_WORKERS, async ([name, partial]) => {
+    const found = await findWal(server, name, { partial });
     const target = join(directory, name);
-    await writeFile(target, retrieved.data, { mode: 0o600 }).catch((error: unknown) => {
+    try {
+      if (found.compression === 'none' && found.source !== 'partial')
+        await copyFile(found.path, target, constants.COPYFILE_FICLONE);
+      else await writeFile(target, (await readFoundWal(found)).data, { mode: 0o600 });
+    } catch (error) {
+      if (isBarkeepError(error)) throw error;
       throw ioError('cannot copy WAL for recovery', target, error);
-    });
+    }
     if (owner) await lchown(target, owner.uid, owner.gid);
-    count++;
-  };
-  for (const name of names) await put(name, false);
-  if (wal.partial) await put(wal.partial, true);
-  return count;
+  });
+  return wanted.length;
 }

@@ -190,3 +190,58 @@ describe('decompressBuffer errors', () => {
     await assert.rejects(decompressBufferAs('lz4', data), /starts like no known compression/);
   });
 });
+
+describe('zstd frames without a content size (as Barman and streaming writers make them)', () => {
+  /** One frame of `data` compressed as a stream: its header has no content size. */
+  async function unsizedFrame(data: Buffer): Promise<Buffer> {
+    const { loadZstdBinding } = await import('../../src/compression/native-codecs.ts');
+    const binding = await loadZstdBinding();
+    const context = new binding.CCtx();
+    const out = Buffer.alloc(binding.compressBound(data.length) + 1024);
+    // Given in a first call that does not end the frame, the size is never known to zstd.
+    let filled = 0;
+    let rest = data;
+    while (rest.length > 0) {
+      const [, produced, consumed] = context.compressStream2(
+        out.subarray(filled),
+        rest,
+        binding.EndDirective.continue,
+      );
+      filled += produced;
+      rest = rest.subarray(consumed);
+    }
+    for (;;) {
+      const [remaining, produced] = context.compressStream2(
+        out.subarray(filled),
+        Buffer.alloc(0),
+        binding.EndDirective.end,
+      );
+      filled += produced;
+      if (remaining === 0) break;
+    }
+    const frame = out.subarray(0, filled);
+    assert.equal(binding.getFrameContentSize(frame), null);
+    return frame;
+  }
+
+  it('decodes a frame larger than the first output buffer (it grows)', async () => {
+    const data = Buffer.alloc(40 * 1024 * 1024, 7); // 40 MiB of one byte: a tiny frame
+    data.write('end', data.length - 3);
+    assert.deepEqual(await decompressBuffer(await unsizedFrame(data)), data);
+  });
+
+  it('decodes concatenated frames, sized and not', async () => {
+    const first = walLikeData(1024 * 1024, 3);
+    const second = walLikeData(2 * 1024 * 1024, 4);
+    const joined = Buffer.concat([await unsizedFrame(first), await compressBuffer('zstd', second)]);
+    assert.deepEqual(await decompressBuffer(joined), Buffer.concat([first, second]));
+  });
+
+  it('refuses a frame cut short, naming the file', async () => {
+    const frame = await unsizedFrame(walLikeData(1024 * 1024, 5));
+    await assert.rejects(
+      decompressBuffer(frame.subarray(0, frame.length - 10), { source: '/x/seg' }),
+      (error) => isBarkeepError(error, 'corruptArchive') && error.subject === '/x/seg',
+    );
+  });
+});

@@ -47,7 +47,9 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
   const jobs = Math.max(1, request.jobs ?? settings.parallel_jobs);
   const host = await resolveRsyncHost(method, settings.ssh_command, server.name);
   phase(`Checking rsync here and on ${describeHost(host)}`);
-  await checkRsyncOnHosts(host);
+  // Over ssh each of these steps costs a connection's round trips: they overlap where they are
+  // independent (awaited before they matter; see settled()).
+  const rsyncChecked = settled(checkRsyncOnHosts(host));
   const reuseMode = request.reuseBackup ?? settings.reuse_backup;
   const { base, reason } = await findReuseBase(layout, started.backup_id, reuseMode);
   if (reason) context.logger.info(`reuse_backup = ${reuseMode}: copying everything, ${reason}`);
@@ -60,15 +62,19 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
   try {
     const facts = await readServerFacts(client);
     const tablespaces = await readTablespaces(client);
-    const external = await keepExternalConfig(client, {
-      sshCommand: method === 'rsync' ? settings.ssh_command : undefined,
-      backupDirectory: paths.directory,
-      logger: request.logger,
-      phase,
-    });
-    const pgdata = facts.dataDirectory ?? external.dataDirectory;
+    // The configuration files outside PGDATA are fetched while the cluster is copied.
+    const externalKept = settled(
+      keepExternalConfig(client, {
+        sshCommand: method === 'rsync' ? settings.ssh_command : undefined,
+        backupDirectory: paths.directory,
+        logger: request.logger,
+        phase,
+      }),
+    );
+    const pgdata = facts.dataDirectory ?? (await externalKept()).dataDirectory;
     const version = facts.serverVersionNum;
     const fast = request.immediateCheckpoint ?? settings.immediate_checkpoint;
+    await rsyncChecked();
     phase(`Starting the backup on the server (${fast ? 'fast' : 'spread'} checkpoint)`);
     const start = await startBackup(client, version, `barkeep backup ${started.backup_id}`, fast);
     const copyStarted = Date.now();
@@ -85,6 +91,7 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
       digests,
       onProgress: request.onProgress,
     });
+    const external = await externalKept();
     phase('Stopping the backup on the server');
     const stop = await stopBackup(client, version);
     const copyTime = (Date.now() - copyStarted) / 1000;
@@ -143,6 +150,15 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
     await client.end().catch(() => undefined);
     await pool.close();
   }
+}
+
+/**
+ * Starts `work` now and returns how to await it later: a failure is kept for that await (and
+ * never reported as unhandled when an earlier step fails first and it is not awaited at all).
+ */
+function settled<T>(work: Promise<T>): () => Promise<T> {
+  work.catch(() => undefined);
+  return () => work;
 }
 
 /** The cluster's own tablespaces (not pg_default/pg_global) with their locations. */

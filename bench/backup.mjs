@@ -4,7 +4,7 @@
 //   (postgres method);
 // - zstd: `pg_basebackup -Ft --compress=server-zstd:level=1,workers=2` (the reference),
 //   `barkeep backup` with backup_compression = zstd level 1 on the client side and on the server
-//   side, `pgbackrest backup --compress-type=zst --compress-level=1 --process-max=2`, Barman with
+//   side with backup_compression_workers = 2, `pgbackrest backup --compress-type=zst --compress-level=1 --process-max=2`, Barman with
 //   backup_compression = zstd level 1 on the server with 2 workers.
 // pgBackRest and Barman rows are there when the peer is installed (a full run as root installs
 // it with apt-get; `--quick` and BENCH_NO_INSTALL=1 never install). The recoveries are in
@@ -118,10 +118,11 @@ try {
       'backup_compression = zstd',
       'backup_compression_level = 1',
     ]),
-    'barkeep backup zstd, server side': barkeepBackup([
+    'barkeep backup zstd:1, server, workers=2': barkeepBackup([
       'backup_compression = zstd',
       'backup_compression_level = 1',
       'backup_compression_location = server',
+      'backup_compression_workers = 2',
     ]),
     ...(pgbackrest
       ? {
@@ -179,8 +180,8 @@ try {
     [`plain backup <= 0.8x ${PLAIN_REF}`, ratio('barkeep backup plain', PLAIN_REF), 0.8],
     [`zstd backup <= 1.0x ${ZSTD_REF}`, ratio('barkeep backup zstd', ZSTD_REF), 1.0],
     [
-      `zstd backup, server side <= 1.0x ${ZSTD_REF}`,
-      ratio('barkeep backup zstd, server side', ZSTD_REF),
+      `zstd backup on the server, workers=2 <= 1.0x ${ZSTD_REF}`,
+      ratio('barkeep backup zstd:1, server, workers=2', ZSTD_REF),
       1.0,
     ],
   ];

@@ -14,12 +14,18 @@ export function chooseBackupStorage(settings: Settings, serverVersionNum: number
   return { kind: 'compressed', format, onServer, ...(level !== undefined ? { level } : {}) };
 }
 
-/** The COMPRESSION_DETAIL for server-side compression: level and, for zstd, workers. */
-export function serverCompressionDetail(storage: BackupStorage, jobs: number): string | undefined {
+/**
+ * The COMPRESSION_DETAIL for server-side compression: level and, for zstd, the server's worker
+ * threads (`workers`, as pg_basebackup's `--compress=server-zstd:workers=N`; one thread when 1).
+ */
+export function serverCompressionDetail(
+  storage: BackupStorage,
+  workers: number,
+): string | undefined {
   if (storage.kind !== 'compressed' || !storage.onServer) return undefined;
   const parts = [
     `level=${storage.level ?? (storage.format === 'zstd' ? 1 : storage.format === 'gzip' ? 6 : 1)}`,
   ];
-  if (storage.format === 'zstd' && jobs > 1) parts.push(`workers=${jobs}`);
+  if (storage.format === 'zstd' && workers > 1) parts.push(`workers=${workers}`);
   return parts.join(',');
 }

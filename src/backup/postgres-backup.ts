@@ -62,7 +62,9 @@ export async function copyClusterWithBaseBackup(context: BackupContext): Promise
     phase(
       `Copying the cluster (${storage.kind === 'plain' ? 'plain' : `${storage.format} compressed on the ${storage.onServer ? 'server' : 'client'}`})`,
     );
-    const detail = serverCompressionDetail(storage, jobs);
+    // backup_compression_workers (Barman's key) when set, else the backup's -j / parallel_jobs.
+    const workers = settings.backup_compression_workers || jobs;
+    const detail = serverCompressionDetail(storage, workers);
     const stream = replication.baseBackup(
       {
         label: `barkeep backup ${started.backup_id}`,

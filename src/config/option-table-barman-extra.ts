@@ -181,10 +181,10 @@ export const barmanExtraOptions = {
   }),
   backup_compression_workers: option({
     scope: 'global-server',
-    status: 'planned',
+    status: 'implemented',
     parse: integerParser(0),
     default: '0',
-    doc: 'Threads for zstd base backup compression; 0 keeps the default.',
+    doc: 'Server threads for zstd base backup compression (backup_compression_location = server); 0: the backup\'s parallel_jobs.',
   }),
   backup_options: option({
     scope: 'global-server',

@@ -403,6 +403,14 @@ describe('verify-backup, compressed backups', () => {
       'lz4-client',
       await backup(['backup_compression = lz4', 'backup_compression_level = 1']),
     );
+    backups.set(
+      'zstd-server',
+      await backup([
+        'backup_compression = zstd',
+        'backup_compression_location = server',
+        'backup_compression_workers = 2',
+      ]),
+    );
   });
 
   it('passes for each method, on the client and on the server', async () => {
@@ -410,6 +418,7 @@ describe('verify-backup, compressed backups', () => {
       'zstd-client': 'zst',
       'gzip-server': 'gz',
       'lz4-client': 'lz4',
+      'zstd-server': 'zst',
     };
     for (const [label, info] of backups) {
       const extension = extensions[label]!;

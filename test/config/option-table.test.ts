@@ -83,6 +83,7 @@ const IMPLEMENTED = [
   'backup_compression',
   'backup_compression_level',
   'backup_compression_location',
+  'backup_compression_workers',
   'immediate_checkpoint',
   'parallel_jobs',
   'minimum_redundancy',

@@ -16,6 +16,8 @@ export class ArchiveFileSink {
   readonly #file: WriteStream;
   readonly #input: Transform | WriteStream;
   readonly #finished: Promise<void>;
+  /** Aborted once `#finished` settles. */
+  readonly #settled = new AbortController();
   #bytes = 0;
 
   private constructor(path: string, compressor: Transform | undefined) {
@@ -30,7 +32,9 @@ export class ArchiveFileSink {
       );
       compressor?.once('error', (error) => reject(error));
     });
-    this.#finished.catch(() => undefined);
+    // Handled here once (end() awaits it), and a wait for 'drain' stops when it settles.
+    const settle = () => this.#settled.abort();
+    this.#finished.then(settle, settle);
   }
 
   /** Opens the file; `compression` applies when the data arrives uncompressed. */
@@ -49,10 +53,19 @@ export class ArchiveFileSink {
     return this.#bytes;
   }
 
-  /** Appends archive bytes. */
+  /**
+   * Appends archive bytes. The wait for 'drain' holds no reaction on the long-lived
+   * `#finished` (one per write would stay alive until the archive ends).
+   */
   async write(chunk: Buffer): Promise<void> {
     this.#bytes += chunk.length;
-    if (!this.#input.write(chunk)) await Promise.race([once(this.#input, 'drain'), this.#finished]);
+    if (this.#input.write(chunk)) return;
+    try {
+      await once(this.#input, 'drain', { signal: this.#settled.signal });
+    } catch (error) {
+      if (!this.#settled.signal.aborted) throw error;
+      await this.#finished;
+    }
   }
 
   /** Ends the archive and waits until the file is written and closed (not yet fsynced). */

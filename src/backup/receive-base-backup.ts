@@ -38,8 +38,10 @@ export interface ReceivedBackup {
 /** Progress as the bytes arrive: done so far and the server's estimate of the total. */
 export type ProgressListener = (done: number, total: number | undefined) => void;
 
-const HIGH_WATER = 16 * 1024 * 1024;
-const LOW_WATER = 4 * 1024 * 1024;
+// The queue between the socket and the disk: a few of the stream's 512 kB batches. More only
+// keeps buffers alive long enough for the garbage collector to promote them and free them late.
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 2 * 1024 * 1024;
 
 interface ArchiveTarget {
   write(chunk: Buffer): Promise<void>;

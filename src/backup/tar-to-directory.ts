@@ -30,6 +30,8 @@ export class TarToDirectory {
   readonly #parser = extract();
   readonly #files: string[] = [];
   readonly #done: Promise<void>;
+  /** Aborted once `#done` settles. */
+  readonly #settled = new AbortController();
   #bytes = 0;
   #failure: Error | undefined;
 
@@ -50,14 +52,26 @@ export class TarToDirectory {
       this.#parser.on('finish', resolve);
       this.#parser.on('error', (error: Error) => reject(this.#failure ?? error));
     });
-    // The promise is awaited in end(); an early rejection must not go unhandled meanwhile.
-    this.#done.catch(() => undefined);
+    // Handled here once (so an early rejection is never unhandled before end() awaits it), and
+    // a wait for 'drain' stops when the parser is done either way.
+    const settle = () => this.#settled.abort();
+    this.#done.then(settle, settle);
   }
 
-  /** Feeds the next bytes of the archive; resolves when more may be written. */
+  /**
+   * Feeds the next bytes of the archive; resolves when more may be written. The wait for
+   * 'drain' holds no reaction on the long-lived `#done` (a race against it per write would keep
+   * one per write alive until the archive ends: memory growing with the cluster's size).
+   */
   async write(chunk: Buffer): Promise<void> {
     if (this.#failure) throw this.#failure;
-    if (!this.#parser.write(chunk)) await Promise.race([once(this.#parser, 'drain'), this.#done]);
+    if (this.#parser.write(chunk)) return;
+    try {
+      await once(this.#parser, 'drain', { signal: this.#settled.signal });
+    } catch (error) {
+      if (!this.#settled.signal.aborted) throw this.#failure ?? error;
+      await this.#done;
+    }
   }
 
   /** Ends the archive and waits for its last entry to be written. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { type Lsn, parseLsn } from '../../wal/lsn.ts';
+import { CopyDataBatch } from './copy-data-batch.ts';
 
 /** A tablespace the server will send (the data directory has no oid and no location). */
 export interface BackupTablespace {
@@ -22,7 +23,7 @@ export interface BaseBackupEvents {
   tablespaces: [BackupTablespace[]];
   /** A new archive begins: `base.tar`, `<oid>.tar` (with a compression suffix when the server compresses). */
   archive: [{ readonly name: string; readonly tablespace: BackupTablespace | undefined }];
-  /** Bytes of the current archive (a copy: safe to keep). */
+  /** Bytes of the current archive, gathered into batches of up to 512 kB (a copy: safe to keep). */
   data: [Buffer];
   /** The server's running total of bytes sent (PROGRESS). */
   progress: [number];
@@ -33,6 +34,12 @@ export interface BaseBackupEvents {
   done: [];
   error: [Error];
 }
+
+/**
+ * Archive bytes are handed on in buffers of this size rather than one per 32 kB CopyData
+ * message: a sixteenth of the allocations, archive writes and file writes.
+ */
+const DATA_BATCH_BYTES = 512 * 1024;
 
 interface PgConnection extends EventEmitter {
   query(text: string): void;
@@ -56,6 +63,8 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   #tablespaces: BackupTablespace[] = [];
   #copyCount = 0;
   #failed = false;
+  readonly #batch = new CopyDataBatch(DATA_BATCH_BYTES);
+  readonly #emitData = (bytes: Buffer) => this.emit('data', bytes);
   readonly #onCopyOut = () => this.#copyOutResponse();
 
   /** `typedCopyData`: true for PostgreSQL 15+ (one COPY stream with typed messages). */
@@ -80,6 +89,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   }
 
   handleRowDescription(): void {
+    this.#flushData();
     this.#flushResultSet();
     this.#resultSet++;
     this.#rows = [];
@@ -90,18 +100,20 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   }
 
   handleCommandComplete(): void {
+    this.#flushData();
     this.#flushResultSet();
   }
 
   handleCopyData(message: { chunk: Buffer }): void {
     const chunk = message.chunk;
     if (!this.#typed) {
-      this.emit('data', Buffer.from(chunk));
+      this.#batch.add(chunk, this.#emitData);
       return;
     }
     switch (chunk[0]) {
       case 0x6e /* n */:
         {
+          this.#flushData();
           const nameEnd = chunk.indexOf(0, 1);
           const pathEnd = chunk.indexOf(0, nameEnd + 1);
           const name = chunk.toString('utf8', 1, nameEnd);
@@ -113,12 +125,13 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
           return;
         }
       case 0x64 /* d */:
-        this.emit('data', Buffer.from(chunk.subarray(1)));
+        this.#batch.add(chunk.subarray(1), this.#emitData);
         return;
       case 0x70 /* p */:
         this.emit('progress', Number(chunk.readBigInt64BE(1)));
         return;
       case 0x6d /* m */:
+        this.#flushData();
         this.emit('manifest');
         return;
       default:
@@ -133,6 +146,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   handlePortalSuspended(): void {}
 
   handleReadyForQuery(): void {
+    this.#flushData();
     this.#connection?.off('copyOutResponse', this.#onCopyOut);
     if (!this.#failed) this.emit('done');
   }
@@ -151,6 +165,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
 
   /** PostgreSQL 14: each COPY stream is the next tablespace's tar, then the manifest. */
   #copyOutResponse(): void {
+    this.#flushData();
     this.#flushResultSet();
     if (this.#typed) return;
     const index = this.#copyCount++;
@@ -163,6 +178,11 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
       name: tablespace?.oid === undefined ? 'base.tar' : `${tablespace.oid}.tar`,
       tablespace,
     });
+  }
+
+  /** Hands on the archive bytes gathered so far: before anything that is not archive data. */
+  #flushData(): void {
+    this.#batch.flush(this.#emitData);
   }
 
   /** Emits the result set just read, once: 1 = start, 2 = tablespaces, 3 = end. */

@@ -198,6 +198,7 @@ function streamTimeline(
     let queued = 0;
     let paused = false;
     let flushing = false;
+    let flushScheduled = false;
     let failure: Error | undefined;
     const status = (replyRequested = false) =>
       stream.sendStatus({
@@ -225,7 +226,17 @@ function streamTimeline(
       } finally {
         flushing = false;
       }
-      if (flushed < written) void flush();
+      if (flushed < written) scheduleFlush();
+    };
+    // One fsync for everything that arrived together: the flush runs once the messages of the
+    // socket reads at hand are written (as pg_receivewal --synchronous does), not per message.
+    const scheduleFlush = () => {
+      if (flushScheduled) return;
+      flushScheduled = true;
+      setImmediate(() => {
+        flushScheduled = false;
+        void flush();
+      });
     };
     stream.on('message', (message) => {
       if (message.kind === 'keepalive') {
@@ -249,7 +260,7 @@ function streamTimeline(
             paused = false;
             stream.resume();
           }
-          void flush();
+          scheduleFlush();
         })
         .catch(fail);
     });

@@ -37,14 +37,18 @@ export class ArchiveFileSink {
     this.#finished.then(settle, settle);
   }
 
-  /** Opens the file; `compression` applies when the data arrives uncompressed. */
+  /**
+   * Opens the file; `compression` applies when the data arrives uncompressed, zstd with
+   * `workers` threads of its own (see createCompressStream).
+   */
   static async open(
     path: string,
     compression: WalCompression,
     level?: number,
+    workers = 0,
   ): Promise<ArchiveFileSink> {
     const compressor =
-      compression === 'none' ? undefined : await createCompressStream(compression, level);
+      compression === 'none' ? undefined : await createCompressStream(compression, level, workers);
     return new ArchiveFileSink(path, compressor);
   }
 

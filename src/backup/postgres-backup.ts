@@ -52,7 +52,7 @@ export async function copyClusterWithBaseBackup(context: BackupContext): Promise
   }
 
   const version = facts.serverVersionNum;
-  const storage = chooseBackupStorage(settings, version);
+  const storage = chooseBackupStorage(settings, version, jobs);
   const replication = await ReplicationConnection.open(settings.streaming_conninfo ?? conninfo, {
     applicationName: 'barkeep_backup',
   });
@@ -62,9 +62,7 @@ export async function copyClusterWithBaseBackup(context: BackupContext): Promise
     phase(
       `Copying the cluster (${storage.kind === 'plain' ? 'plain' : `${storage.format} compressed on the ${storage.onServer ? 'server' : 'client'}`})`,
     );
-    // backup_compression_workers (Barman's key) when set, else the backup's -j / parallel_jobs.
-    const workers = settings.backup_compression_workers || jobs;
-    const detail = serverCompressionDetail(storage, workers);
+    const detail = serverCompressionDetail(storage);
     const stream = replication.baseBackup(
       {
         label: `barkeep backup ${started.backup_id}`,

@@ -23,10 +23,14 @@ export interface DecompressStreamOptions {
  * A Transform that compresses its input as `format` at `level` (default per format); `'none'`
  * is a PassThrough. Async because the native modules are loaded on first use. LZ4 output is a
  * sequence of 4 MiB frames (see lz4-streams.ts); zstd output is one frame with a checksum.
+ * With `workers` > 0, zstd compresses in that many threads of its own (libzstd's nbWorkers), so
+ * the event loop only hands data over and goes on reading the socket: one worker already makes
+ * receiving and compressing a pipeline. The output is a standard frame either way.
  */
 export async function createCompressStream(
   format: WalCompression,
   level?: number,
+  workers = 0,
 ): Promise<Transform> {
   const resolved = resolveLevel(format, level);
   switch (format) {
@@ -36,7 +40,11 @@ export async function createCompressStream(
       return createGzip({ level: resolved });
     case 'zstd': {
       const zstd = await loadZstd();
-      return new zstd.CompressStream({ compressionLevel: resolved, checksumFlag: true });
+      return new zstd.CompressStream({
+        compressionLevel: resolved,
+        checksumFlag: true,
+        ...(workers > 0 ? { nbWorkers: workers } : {}),
+      });
     }
     case 'lz4':
       return new Lz4CompressStream(await loadLz4());

@@ -169,7 +169,7 @@ describe('verify-backup, plain backups', () => {
             {
               location: flipped,
               index: tablespaceFile.index,
-              why: /^its SHA256 checksum is [0-9a-f]{64}, the manifest says /,
+              why: /^its CRC32C checksum is [0-9a-f]{8}, the manifest says /,
             },
             {
               location: grown,
@@ -338,13 +338,13 @@ describe('verify-backup, plain backups', () => {
         assert.equal(run.code, 3);
         assert.match(
           run.stdout,
-          /: FAILED \(1 problem in \d+ files\)\n\t.*PG_VERSION: its SHA256 checksum is /,
+          /: FAILED \(1 problem in \d+ files\)\n\t.*PG_VERSION: its CRC32C checksum is /,
         );
         assert.equal(run.stderr.split('\n').length, 2, run.stderr);
         assert.match(
           run.stderr,
           new RegExp(
-            `^ERROR: backup verification failed '${file}': its SHA256 checksum is [0-9a-f]+, the manifest says [0-9a-f]+ \\(backup ${plain.backup_id} of server pg: 1 problem found\\)\\. Do not rely`,
+            `^ERROR: backup verification failed '${file}': its CRC32C checksum is [0-9a-f]+, the manifest says [0-9a-f]+ \\(backup ${plain.backup_id} of server pg: 1 problem found\\)\\. Do not rely`,
           ),
         );
       },
@@ -495,10 +495,10 @@ describe('verify-backup, compressed backups', () => {
       const where = (name: string) => `${backupPath(id, 'data', 'base.tar')}:${name}`;
       assert.deepEqual(
         problems
-          .map((problem) => [problem.location, problem.why.replace(/[0-9a-f]{64}/g, 'H')])
+          .map((problem) => [problem.location, problem.why.replace(/[0-9a-f]{8}/g, 'H')])
           .sort(),
         [
-          [where('PG_VERSION'), 'its SHA256 checksum is H, the manifest says H'],
+          [where('PG_VERSION'), 'its CRC32C checksum is H, the manifest says H'],
           [where('global/pg_control'), 'it is missing: the manifest lists it'],
           [where('global/dropped'), 'the manifest does not list this file'],
           [where('unlisted-file'), 'the manifest does not list this file'],

@@ -130,3 +130,24 @@ describe('decompression stream errors', () => {
     assert.equal(await seen, diskFull);
   });
 });
+
+describe('createCompressStream with zstd worker threads', () => {
+  it('writes one standard frame that decodes to the input, with a checksum', async () => {
+    const data = walLikeData(6 * 1024 * 1024, 9);
+    const parts: Buffer[] = [];
+    await pipeline(
+      Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]),
+      await createCompressStream('zstd', 1, 2),
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          parts.push(chunk);
+          done();
+        },
+      }),
+    );
+    const frame = Buffer.concat(parts);
+    assert.equal(frame.readUInt32LE(0), 0xfd2fb528);
+    assert.ok((frame[4]! & 0x04) !== 0, 'content checksum flag');
+    assert.deepEqual(await decompressBuffer(frame), data);
+  });
+});

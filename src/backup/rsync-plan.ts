@@ -38,7 +38,8 @@ const FILE_OVERHEAD = 16 * 1024;
  * chunk), each to be one rsync `--files-from` run: at least `jobs` chunks so `jobs` rsyncs run
  * at once, and up to four per job when the data is large, so that checksumming a finished
  * chunk overlaps with copying the next. Files are split first by how they may be reused (see
- * {@link ReuseCheck}). Returned largest first.
+ * {@link ReuseCheck}); those the quick check will find unchanged weigh only their per-file cost.
+ * Returned largest first.
  */
 export function planCopy(
   trees: readonly (readonly CopyFile[])[],
@@ -58,7 +59,11 @@ export function planCopy(
       ['quick', quick],
       ['full', full],
     ] as const) {
-      if (list.length > 0) groups.push({ tree, check, files: list, bytes: weight(list) });
+      // Files that pass the quick check are hard-linked or copied locally, not sent: weighing
+      // them by size would split an unchanged cluster into many rsync runs, each paying its
+      // ssh connection for nothing.
+      const bytes = check === 'quick' ? list.length * FILE_OVERHEAD : weight(list);
+      if (list.length > 0) groups.push({ tree, check, files: list, bytes });
     }
   }
   const total = groups.reduce((sum, group) => sum + group.bytes, 0);

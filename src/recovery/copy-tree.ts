@@ -10,6 +10,13 @@ export interface FileOwner {
   readonly gid: number;
 }
 
+/**
+ * Files copied at once even with `jobs` = 1: the kernel does the copying and Node only waits, so
+ * a few copies in flight keep the disk busy (measured at scale 100: recover 2.05 s with one at a
+ * time, 1.48 s with two; `cp -a` 1.41 s).
+ */
+const MIN_COPIES_IN_FLIGHT = 4;
+
 /** What a copy did. */
 export interface CopyResult {
   readonly files: number;
@@ -18,7 +25,7 @@ export interface CopyResult {
 
 /**
  * Copies a directory tree (a plain backup's data or tablespace) to `target`: directories first
- * with their modes, then the files `jobs` at a time with copy_file_range or a reflink where the
+ * with their modes, then the files `jobs` (at least four) at a time with copy_file_range or a reflink where the
  * file system offers one (the kernel copies, no bytes pass through Node), symbolic links
  * recreated, everything given to `owner` when set. `skip` leaves out top-level names
  * (barkeep's own files in the backup directory).
@@ -54,7 +61,7 @@ export async function copyTree(
     throw ioError('cannot restore directory', target, error);
   }
   let bytes = 0;
-  await forEachLimited(files, options.jobs, async (file) => {
+  await forEachLimited(files, Math.max(MIN_COPIES_IN_FLIGHT, options.jobs), async (file) => {
     try {
       await copyFile(file.from, file.to, constants.COPYFILE_FICLONE);
       await own(file.to);

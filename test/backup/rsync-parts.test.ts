@@ -184,6 +184,26 @@ describe('the copy plan', () => {
     );
     assert.ok(reusing.length <= 4 + 1);
   });
+
+  it('keeps unchanged files together: they are linked, not sent, so splitting them buys nothing', () => {
+    // 1 GiB that the quick check will find unchanged, and one small file changed since.
+    const unchanged = Array.from({ length: 8 }, (_, i) => ({
+      path: `big${i}`,
+      size: 128 * 1024 * 1024,
+      mtimeMs: 1000,
+    }));
+    const chunks = planCopy([[...unchanged, { path: 'new', size: 8192, mtimeMs: 5000 }]], {
+      jobs: 1,
+      horizonMs: 2000,
+    });
+    assert.deepEqual(
+      chunks.map((chunk) => [chunk.check, chunk.files.length]),
+      [
+        ['quick', 8],
+        ['full', 1],
+      ],
+    );
+  });
 });
 
 describe('the manifest barkeep writes', () => {

@@ -1,4 +1,4 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { access, type FileHandle, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { serverLayout } from '../catalog/server-layout.ts';
 import { decompressBuffer } from '../compression/compress-buffer.ts';
@@ -42,7 +42,38 @@ export async function getWal(
   name: string,
   options: { partial?: boolean } = {},
 ): Promise<RetrievedWal> {
-  return readFoundWal(await findWal(server, name, options));
+  return useWal(server, name, options, readFoundWal);
+}
+
+/**
+ * Finds a WAL file and hands it to `use`. When `use` fails and the file it was given is gone
+ * (archive-wal moved it from `streaming/` into `wals/`, or the receiver completed the
+ * `.partial` meanwhile), the file is looked for again, up to three times, instead of being
+ * reported missing: a "not found" makes PostgreSQL end recovery there.
+ */
+export async function useWal<T>(
+  server: ServerConfig,
+  name: string,
+  options: { partial?: boolean },
+  use: (found: FoundWal) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const found = await findWal(server, name, options);
+    try {
+      return await use(found);
+    } catch (error) {
+      if (attempt >= 3 || (await stillThere(found.path))) throw error;
+    }
+  }
+}
+
+async function stillThere(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    return errnoCode(error) !== 'ENOENT';
+  }
 }
 
 /**

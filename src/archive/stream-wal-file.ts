@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, copyFile, link, open, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { compressFile } from '../compression/compress-file.ts';
+import { isBarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { ensureDirectory, fsyncDirectory, temporaryNameFor } from '../storage/durable-write.ts';
 import { validateWalFile } from '../wal/validate-wal-file.ts';
@@ -79,6 +80,8 @@ export async function streamWalFile(
       },
     };
   } catch (error) {
+    // A named problem (the segment changed while it was compressed) keeps its own message.
+    if (isBarkeepError(error)) throw error;
     throw ioError('cannot write file', destination, error);
   } finally {
     await rm(temporary, { force: true });

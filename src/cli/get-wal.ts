@@ -50,15 +50,16 @@ export const registerGetWal: RegisterCommand = (program, runtime) => {
             for (const name of await peekWal(server!, walName, options.peek)) context.print(name);
             return 0;
           }
-          const { findWal } = await import('../archive/get-wal.ts');
-          const found = await findWal(server!, walName, { partial: options.partial ?? false });
-          await deliverWal(found, {
-            ...(options.outputDirectory !== undefined
-              ? { outputDirectory: options.outputDirectory }
-              : {}),
-            gzip: options.gzip ?? false,
-            writeStdout: context.writeBinary,
-          });
+          const { useWal } = await import('../archive/get-wal.ts');
+          await useWal(server!, walName, { partial: options.partial ?? false }, (found) =>
+            deliverWal(found, {
+              ...(options.outputDirectory !== undefined
+                ? { outputDirectory: options.outputDirectory }
+                : {}),
+              gzip: options.gzip ?? false,
+              writeStdout: context.writeBinary,
+            }),
+          );
           return 0;
         },
         { exitCodeFor: getWalExitCode },

@@ -29,17 +29,18 @@ export async function runLeanCommand(request: LeanCommand): Promise<number> {
       await putWalFile(server!, request.file, context.logger);
       return 0;
     }
-    const [{ findWal }, { deliverWal }] = await Promise.all([
+    const [{ useWal }, { deliverWal }] = await Promise.all([
       import('../archive/get-wal.ts'),
       deliveryModule!,
     ]);
-    const found = await findWal(server!, request.wal, { partial: request.partial });
-    await deliverWal(found, {
-      ...(request.outputDirectory !== undefined
-        ? { outputDirectory: request.outputDirectory }
-        : {}),
-      writeStdout: context.writeBinary,
-    });
+    await useWal(server!, request.wal, { partial: request.partial }, (found) =>
+      deliverWal(found, {
+        ...(request.outputDirectory !== undefined
+          ? { outputDirectory: request.outputDirectory }
+          : {}),
+        writeStdout: context.writeBinary,
+      }),
+    );
     return 0;
   } catch (error) {
     const formatted = formatError(error, request.debug);

@@ -153,9 +153,9 @@ function unzstdUnsized(
     const [remaining, produced, consumed] = context.decompressStream(out.subarray(filled), input);
     filled += produced;
     input = input.subarray(consumed);
-    // Done once every frame is consumed and flushed with room to spare in the output.
-    if (input.length === 0 && remaining === 0 && filled < out.length)
-      return out.subarray(0, filled);
+    // Done once every frame is consumed and fully flushed (0), even when the output is exactly
+    // full: asking again would make the decoder wait for a frame that never comes.
+    if (input.length === 0 && remaining === 0) return out.subarray(0, filled);
     if (produced === 0 && consumed === 0 && filled < out.length)
       throw new Error('the decoder made no progress');
   }

@@ -184,7 +184,7 @@ export const barmanExtraOptions = {
     status: 'implemented',
     parse: integerParser(0),
     default: '0',
-    doc: "Server threads for zstd base backup compression (backup_compression_location = server); 0: the backup's parallel_jobs.",
+    doc: "zstd threads for base backup compression: the server's workers (backup_compression_location = server), else barkeep's own when above 1; 0: the backup's parallel_jobs.",
   }),
   backup_options: option({
     scope: 'global-server',

@@ -78,7 +78,8 @@ export async function copyTree(
       await own(file.to);
       // Flushed at once, while the other copies go on: the caller's final fsync pass then finds
       // little left to write, instead of every byte waiting for it.
-      const handle = await open(file.to, 'r+');
+      // Read-only is enough for fdatasync, and works for files restored with mode 0400.
+      const handle = await open(file.to, 'r');
       try {
         await handle.datasync();
       } finally {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lchown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findWal, readFoundWal } from '../archive/get-wal.ts';
+import { readFoundWal, useWal } from '../archive/get-wal.ts';
 import { listStoredWalFiles } from '../archive/xlog-db.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import type { ServerLayout } from '../catalog/server-layout.ts';
@@ -155,16 +155,17 @@ export async function copyRecoveryWal(
     ...(wal.partial ? [[wal.partial, true] as [string, boolean]] : []),
   ];
   await forEachLimited(wanted, WAL_COPY_WORKERS, async ([name, partial]) => {
-    const found = await findWal(server, name, { partial });
     const target = join(directory, name);
-    try {
-      if (found.compression === 'none' && found.source !== 'partial')
-        await copyFile(found.path, target, constants.COPYFILE_FICLONE);
-      else await writeFile(target, (await readFoundWal(found)).data, { mode: 0o600 });
-    } catch (error) {
-      if (isBarkeepError(error)) throw error;
-      throw ioError('cannot copy WAL for recovery', target, error);
-    }
+    await useWal(server, name, { partial }, async (found) => {
+      try {
+        if (found.compression === 'none' && found.source !== 'partial')
+          await copyFile(found.path, target, constants.COPYFILE_FICLONE);
+        else await writeFile(target, (await readFoundWal(found)).data, { mode: 0o600 });
+      } catch (error) {
+        if (isBarkeepError(error)) throw error;
+        throw ioError('cannot copy WAL for recovery', target, error);
+      }
+    });
     if (owner) await lchown(target, owner.uid, owner.gid);
   });
   return wanted.length;

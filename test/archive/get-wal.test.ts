@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { getWal } from '../../src/archive/get-wal.ts';
+import { getWal, readFoundWal, useWal } from '../../src/archive/get-wal.ts';
 import { type ArchiveTarget, storeWalFile } from '../../src/archive/store-wal-file.ts';
 import { compressBuffer } from '../../src/compression/compress-buffer.ts';
 import { isBarkeepError } from '../../src/errors/barkeep-error.ts';
@@ -85,6 +85,30 @@ describe('getWal', () => {
     assert.equal(wal.source, 'streaming');
     assert.equal(wal.path, join(layout.streaming, segment.name));
     assert.ok(wal.data.equals(segment.data));
+  });
+
+  it('looks again when the file it found moves into wals/ before it is read', async () => {
+    const { server, layout } = await streamingCatalog();
+    const segment = source.segments[1]!;
+    const streamed = join(layout.streaming, segment.name);
+    await writeFile(streamed, segment.data);
+    const seen: string[] = [];
+    const wal = await useWal(server, segment.name, {}, async (found) => {
+      seen.push(found.source);
+      if (found.source === 'streaming') {
+        // archive-wal stores it and removes it from streaming/ between find and read.
+        await storeWalFile(segment, {
+          server: server.name,
+          layout,
+          compression: 'gzip',
+          systemIdentifier: source.systemId,
+        });
+        await rm(streamed);
+      }
+      return readFoundWal(found);
+    });
+    assert.deepEqual(seen, ['streaming', 'archive']);
+    assert.deepEqual(wal.data, segment.data);
   });
 
   it('prefers the archived copy to the one in streaming/', async () => {

@@ -230,6 +230,16 @@ describe('zstd frames without a content size (as Barman and streaming writers ma
     assert.deepEqual(await decompressBuffer(await unsizedFrame(data)), data);
   });
 
+  it('decodes a frame whose output fills the first buffer exactly (a 16 MiB segment)', async () => {
+    // Compresses far below 2 MiB, so the first buffer is exactly 16 MiB: the decoder is done
+    // with the frame and the output full at the same time.
+    const data = Buffer.alloc(16 * 1024 * 1024);
+    data.write('segment', 0);
+    assert.deepEqual(await decompressBuffer(await unsizedFrame(data)), data);
+    const zeros = Buffer.alloc(64 * 1024 * 1024); // lands on a doubled size
+    assert.deepEqual(await decompressBuffer(await unsizedFrame(zeros)), zeros);
+  });
+
   it('decodes concatenated frames, sized and not', async () => {
     const first = walLikeData(1024 * 1024, 3);
     const second = walLikeData(2 * 1024 * 1024, 4);

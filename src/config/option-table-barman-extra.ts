@@ -184,7 +184,7 @@ export const barmanExtraOptions = {
     status: 'implemented',
     parse: integerParser(0),
     default: '0',
-    doc: "zstd threads for base backup compression: the server's workers (backup_compression_location = server), else barkeep's own when above 1; 0: the backup's parallel_jobs.",
+    doc: "zstd threads: the server's workers when it compresses, else barkeep's own when above 1; 0 means the backup's parallel_jobs.",
   }),
   backup_options: option({
     scope: 'global-server',

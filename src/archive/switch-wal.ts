@@ -7,6 +7,7 @@ import { openConnection, runQuery } from '../postgres/connect.ts';
 import { parseWalFileName } from '../wal/wal-file-name.ts';
 import { archiveIncoming } from './archive-incoming.ts';
 import { storedPath } from './store-wal-file.ts';
+import { xlogDbTailHas } from './xlog-db.ts';
 
 /** Options of switch-wal, as Barman names them. */
 export interface SwitchWalOptions {
@@ -80,12 +81,16 @@ async function waitUntilArchived(
   logger: Logger,
 ): Promise<void> {
   const parsed = parseWalFileName(segment)!;
-  const path = storedPath(serverLayout(server.name, server.settings), parsed);
+  const layout = serverLayout(server.name, server.settings);
+  const path = storedPath(layout, parsed);
   const timeoutSeconds = options.archiveTimeoutSeconds ?? 30;
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
     options.signal?.throwIfAborted();
-    if (await exists(path)) {
+    // Archived means stored and indexed: the file is renamed into place before its xlog.db line
+    // is appended, and a caller that reads the index next (a listing, serve's metrics) must
+    // find it there. The newest lines are enough (1 MiB: some 15,000 of them).
+    if ((await exists(path)) && (await xlogDbTailHas(layout, segment, 1024 * 1024))) {
       logger.info(`the WAL file ${segment} has been archived in ${path}`);
       return;
     }

@@ -119,6 +119,18 @@ describe('switchWal', () => {
     );
   });
 
+  it('with archive, waits until the stored segment is in xlog.db too', async () => {
+    // A copy straight into wals/, never indexed: stored, but not archived as far as listings go.
+    const wals = catalog.layout.wals;
+    await archiveCommand(`d=${wals}/$(echo %f | cut -c1-16) && mkdir -p $d && cp %p $d/%f`);
+    const segment = await writeSomething();
+    await notInTime(
+      switchWal(catalog.server, { archive: true, archiveTimeoutSeconds: 1 }, silentLogger),
+      segment,
+    );
+    assert.ok(existsSync(storedSegmentPath(catalog.layout, segment)));
+  });
+
   it('with archive, moves the segment from incoming/ itself unless another pass runs', async () => {
     await archiveCommand(
       `test ! -f ${catalog.layout.incoming}/%f && cp %p ${catalog.layout.incoming}/%f`,

@@ -1,30 +1,33 @@
-import type { Dirent } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open, readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract, type Header } from 'tar-stream';
 import { listBackups } from '../catalog/backup-catalog.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
-import { type BackupPaths, backupDirectory } from '../catalog/backup-paths.ts';
+import { backupDirectory } from '../catalog/backup-paths.ts';
 import { selectBackup } from '../catalog/backup-selector.ts';
 import { COPY_DONE_STATUSES } from '../catalog/backup-status.ts';
 import { serverLayout } from '../catalog/server-layout.ts';
-import { createDecompressStream } from '../compression/compress-stream.ts';
-import type { DetectedCompression } from '../compression/compression-format.ts';
 import type { ServerConfig } from '../config/settings.ts';
-import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
+import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { forEachLimited } from '../storage/bounded-workers.ts';
+import { type BackupManifest, displayKey, parseBackupManifest } from './backup-manifest.ts';
+import { verifyArchives } from './verify-archives.ts';
+import { verifyExternalConfig } from './verify-external-config.ts';
 import {
-  type BackupManifest,
-  displayKey,
-  type ManifestFile,
-  parseBackupManifest,
-  pathKey,
-} from './backup-manifest.ts';
-import { createFileChecksum } from './manifest-checksum.ts';
+  bytePath,
+  checkFile,
+  compare,
+  isDirectory,
+  listNames,
+  RANK_EXTRA,
+  RANK_FILE,
+  RANK_MANIFEST,
+  READ_CHUNK,
+  TAR_ARCHIVE,
+  tablespacePart,
+  type VerifyContext,
+  walkFiles,
+} from './verify-files.ts';
 
 /** One thing wrong with a backup. */
 export interface VerifyProblem {
@@ -64,15 +67,6 @@ interface RankedProblem extends VerifyProblem {
   readonly rank: number;
   readonly order: number;
 }
-
-const RANK_MANIFEST = 0;
-const RANK_ARCHIVE = 1;
-const RANK_FILE = 2;
-const RANK_EXTRA = 3;
-const RANK_EXTERNAL = 4;
-
-const READ_CHUNK = 1024 * 1024;
-const TAR_ARCHIVE = /^(base|\d+)\.tar(?:\.(gz|zst|lz4))?$/;
 
 /**
  * `verify-backup SERVER ID`: checks every file of a backup against its `data/backup_manifest`,
@@ -155,14 +149,6 @@ export function verificationFailure(verification: BackupVerification): BarkeepEr
   });
 }
 
-interface VerifyContext {
-  readonly paths: BackupPaths;
-  readonly manifest: BackupManifest;
-  readonly jobs: number;
-  readonly report: (rank: number, order: number, location: string, why: string) => void;
-  readonly signal: AbortSignal | undefined;
-}
-
 async function readManifest(path: string, info: BackupInfo): Promise<BackupManifest | Error> {
   let raw: Buffer;
   try {
@@ -205,14 +191,6 @@ function manifestProblems(manifest: BackupManifest, info: BackupInfo): string[] 
       `its WAL range starts at ${manifest.startLsn}, but the backup began at ${info.begin_xlog}`,
     );
   return problems;
-}
-
-// ---------------------------------------------------------------- plain backups
-
-/** `pg_tblspc/<oid>/<rest>` split, or undefined for a file of the main data directory. */
-function tablespacePart(key: string): { oid: string; rest: string } | undefined {
-  const match = /^pg_tblspc\/(\d+)\/(.+)$/s.exec(key);
-  return match ? { oid: match[1]!, rest: match[2]! } : undefined;
 }
 
 async function verifyPlain(context: VerifyContext): Promise<void> {
@@ -262,310 +240,4 @@ async function verifyPlain(context: VerifyContext): Promise<void> {
     for await (const relative of walkFiles(join(paths.directory, name)))
       extra(`pg_tblspc/${name}/${relative}`, join(paths.directory, name, displayKey(relative)));
   }
-}
-
-/**
- * Checks one file on disk against its expected size and checksum; returns why it is wrong, or
- * undefined when it is right. The file is read in `buffer`-sized pieces.
- */
-async function checkFile(
-  path: Buffer,
-  size: number,
-  expected: { algorithm: ManifestFile['algorithm']; checksum: string },
-  buffer: Buffer,
-): Promise<string | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 'it is missing: the manifest lists it';
-    return `it cannot be read: ${ioError('', '', error).why}`;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return 'it is not a regular file';
-    if (stats.size !== size) return `its size is ${stats.size} bytes, the manifest says ${size}`;
-    if (expected.algorithm === 'NONE') return undefined;
-    const checksum = createFileChecksum(expected.algorithm);
-    let total = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      checksum.update(buffer.subarray(0, bytesRead));
-    }
-    if (total !== size) return `it changed while being read (${total} bytes, not ${size})`;
-    const actual = checksum.digestHex();
-    return actual === expected.checksum
-      ? undefined
-      : `its ${expected.algorithm} checksum is ${actual}, the manifest says ${expected.checksum}`;
-  } catch (error) {
-    return `it cannot be read: ${ioError('', '', error).why}`;
-  } finally {
-    await handle.close();
-  }
-}
-
-// ---------------------------------------------------------------- compressed backups
-
-function formatOf(extension: string | undefined): DetectedCompression {
-  return extension === 'gz'
-    ? 'gzip'
-    : extension === 'zst'
-      ? 'zstd'
-      : extension === 'lz4'
-        ? 'lz4'
-        : 'none';
-}
-
-async function verifyArchives(context: VerifyContext, dataNames: readonly string[]): Promise<void> {
-  const { paths, manifest, report } = context;
-  // Which archive holds which listed file: pg_tblspc/<oid>/... in <oid>.tar, the rest in base.tar.
-  const byArchive = new Map<string, Map<string, ManifestFile>>();
-  for (const file of manifest.files) {
-    const part = tablespacePart(file.key);
-    const archive = part?.oid ?? 'base';
-    const files = byArchive.get(archive) ?? new Map<string, ManifestFile>();
-    byArchive.set(archive, files);
-    files.set(part ? part.rest : file.key, file);
-  }
-  const archives: { name: string; stem: string; format: DetectedCompression }[] = [];
-  for (const name of dataNames) {
-    const match = TAR_ARCHIVE.exec(name);
-    if (match) archives.push({ name, stem: match[1]!, format: formatOf(match[2]) });
-    else if (name !== 'backup_manifest')
-      report(RANK_EXTRA, 0, join(paths.data, name), 'the manifest does not list this file');
-  }
-  for (const [stem, files] of byArchive) {
-    if (archives.some((archive) => archive.stem === stem)) continue;
-    report(
-      RANK_ARCHIVE,
-      0,
-      join(paths.data, `${stem}.tar`),
-      `the archive is missing: the manifest lists ${files.size} file(s) in it`,
-    );
-  }
-  await forEachLimited(
-    archives,
-    context.jobs,
-    async (archive) => {
-      const path = join(paths.data, archive.name);
-      const files = byArchive.get(archive.stem) ?? new Map<string, ManifestFile>();
-      const seen = new Set<string>();
-      try {
-        await scanTar(path, archive.format, async (header, stream) => {
-          const name = header.name.replace(/^(?:\.\/)+/, '').replace(/\/+$/, '');
-          if (header.type !== 'file' && header.type !== 'contiguous-file') return;
-          const location = `${path}:${displayKey(name)}`;
-          const file = files.get(name);
-          if (!file) {
-            // backup_manifest itself is never in an archive; anything else unlisted is extra.
-            report(RANK_EXTRA, 0, location, 'the manifest does not list this file');
-            return;
-          }
-          seen.add(name);
-          const why = await checkStream(stream, header.size ?? 0, file);
-          if (why) report(RANK_FILE, file.index, location, why);
-        });
-      } catch (error) {
-        const unseen = [...files.keys()].filter((name) => !seen.has(name)).length;
-        const why = isBarkeepError(error) ? error.why : (error as Error).message;
-        report(
-          RANK_ARCHIVE,
-          0,
-          path,
-          `the archive cannot be read to its end (${why})${unseen > 0 ? `; ${unseen} file(s) of the manifest in it were not reached` : ''}`,
-        );
-        return;
-      }
-      for (const [name, file] of files) {
-        if (!seen.has(name))
-          report(
-            RANK_FILE,
-            file.index,
-            `${path}:${displayKey(name)}`,
-            'it is missing: the manifest lists it',
-          );
-      }
-    },
-    { signal: context.signal },
-  );
-}
-
-/**
- * Reads a (compressed) tar archive as a stream, handing each entry to `onEntry`, which must
- * consume or leave its data stream; what it does not read is skipped.
- */
-async function scanTar(
-  path: string,
-  format: DetectedCompression,
-  onEntry: (header: Header, stream: Readable) => Promise<void>,
-): Promise<void> {
-  // latin1: names as byte strings, the form the manifest's keys take.
-  // (tar-stream reads the option; its type declarations leave it out.)
-  const extractor = extract({ filenameEncoding: 'latin1' } as Parameters<typeof extract>[0]);
-  extractor.on('entry', (header, source, next) => {
-    const stream = source as unknown as Readable;
-    // The entry's data must be read (or skipped by resume()) before the next header is parsed.
-    onEntry(header, stream).then(
-      () => {
-        stream.resume();
-        next();
-      },
-      (error: unknown) => {
-        stream.resume();
-        next(error as Error);
-      },
-    );
-  });
-  const source = createReadStream(path);
-  const decompress = await createDecompressStream(format, { source: path });
-  try {
-    await pipeline(source, decompress, extractor);
-  } catch (error) {
-    if (isBarkeepError(error)) throw error;
-    const code = errnoCode(error);
-    if (code) throw ioError('cannot read backup archive', path, error);
-    throw error;
-  }
-}
-
-/** Checks a tar entry's data as it streams by; see checkFile. */
-async function checkStream(
-  stream: Readable,
-  size: number,
-  expected: ManifestFile,
-): Promise<string | undefined> {
-  if (size !== expected.size)
-    return `its size is ${size} bytes, the manifest says ${expected.size}`;
-  if (expected.algorithm === 'NONE') return undefined;
-  const checksum = createFileChecksum(expected.algorithm);
-  for await (const chunk of stream) checksum.update(chunk as Buffer);
-  const actual = checksum.digestHex();
-  return actual === expected.checksum
-    ? undefined
-    : `its ${expected.algorithm} checksum is ${actual}, the manifest says ${expected.checksum}`;
-}
-
-// ---------------------------------------------------------------- external configuration
-
-/** One entry of `external-config.json`, as far as verification needs it. */
-interface StoredEntry {
-  readonly storedPath: string;
-  readonly size: number;
-  readonly sha256: string;
-}
-
-/**
- * Checks the configuration files kept from outside PGDATA against `external-config.json`
- * (size and SHA-256), and reports files under `external/` it does not list. A backup without
- * the list (Barman's, or older) has nothing to check. Returns how many files it lists.
- */
-async function verifyExternalConfig(
-  paths: BackupPaths,
-  report: VerifyContext['report'],
-): Promise<number> {
-  const listPath = join(paths.directory, 'external-config.json');
-  let text: string;
-  try {
-    text = await readFile(listPath, 'utf8');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 0;
-    throw ioError('cannot read the list of external configuration files', listPath, error);
-  }
-  let entries: StoredEntry[];
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed)) throw new Error('it is not a JSON list');
-    entries = parsed.map((entry, index) => {
-      const fields = entry as Partial<Record<keyof StoredEntry, unknown>>;
-      if (
-        typeof fields?.storedPath !== 'string' ||
-        typeof fields.size !== 'number' ||
-        typeof fields.sha256 !== 'string' ||
-        fields.storedPath.split('/').some((part) => part === '..' || part === '') ||
-        !fields.storedPath.startsWith('external/')
-      )
-        throw new Error(`entry ${index + 1} has no valid storedPath, size and sha256`);
-      return { storedPath: fields.storedPath, size: fields.size, sha256: fields.sha256 };
-    });
-  } catch (error) {
-    report(RANK_EXTERNAL, 0, listPath, `it cannot be read: ${(error as Error).message}`);
-    return 0;
-  }
-  const buffer = Buffer.allocUnsafe(READ_CHUNK);
-  for (const [index, entry] of entries.entries()) {
-    const path = join(paths.directory, entry.storedPath);
-    const why = await checkFile(
-      Buffer.from(path),
-      entry.size,
-      { algorithm: 'SHA256', checksum: entry.sha256.toLowerCase() },
-      buffer,
-    );
-    if (why)
-      report(RANK_EXTERNAL, index + 1, path, why.replace('the manifest', 'external-config.json'));
-  }
-  const listed = new Set(entries.map((entry) => pathKey(entry.storedPath)));
-  const root = join(paths.directory, 'external');
-  for await (const relative of walkFiles(root)) {
-    if (!listed.has(`external/${relative}`))
-      report(
-        RANK_EXTERNAL,
-        entries.length + 1,
-        join(root, displayKey(relative)),
-        'external-config.json does not list this file',
-      );
-  }
-  return entries.length;
-}
-
-// ---------------------------------------------------------------- helpers
-
-/** A file-system path from a directory and a byte-string relative path. */
-function bytePath(root: string, relative: string): Buffer {
-  return Buffer.concat([Buffer.from(`${root}/`, 'utf8'), Buffer.from(relative, 'latin1')]);
-}
-
-/**
- * The regular files under a directory, recursively, as byte-string paths relative to it;
- * symbolic links are not followed. A directory that does not exist has none.
- */
-async function* walkFiles(root: string, relative = ''): AsyncGenerator<string> {
-  let entries: Dirent<Buffer>[];
-  const directory = relative === '' ? Buffer.from(root) : bytePath(root, relative);
-  try {
-    entries = await readdir(directory, { withFileTypes: true, encoding: 'buffer' });
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT' && relative === '') return;
-    throw ioError('cannot list backup directory', displayKey(directory.toString('latin1')), error);
-  }
-  const sorted = entries
-    .map((entry) => ({ entry, name: entry.name.toString('latin1') }))
-    .sort((a, b) => compare(a.name, b.name));
-  for (const { entry, name } of sorted) {
-    const path = relative === '' ? name : `${relative}/${name}`;
-    if (entry.isDirectory()) yield* walkFiles(root, path);
-    else if (entry.isFile()) yield path;
-  }
-}
-
-async function listNames(directory: string): Promise<string[]> {
-  try {
-    return (await readdir(directory)).sort(compare);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
-    throw ioError('cannot list backup directory', directory, error);
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,29 +1,32 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
-import { getWal } from '../archive/get-wal.ts';
 import { shellQuote } from '../backup/config-ssh-tar.ts';
 import { resolveBackup } from '../catalog/backup-catalog.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
-import { type BackupPaths, backupDirectory } from '../catalog/backup-paths.ts';
+import { backupDirectory } from '../catalog/backup-paths.ts';
 import { serverLayout } from '../catalog/server-layout.ts';
 import type { ServerConfig } from '../config/settings.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { lastWalPosition } from './last-wal-position.ts';
 import { checkTargetRange } from './recovery-checks.ts';
-import { type RecoverySettings, writeRecoverySettings } from './recovery-settings.ts';
+import type { RecoverySettings } from './recovery-settings.ts';
 import {
   findBackupArchive,
   packDirectory,
   repackArchive,
   type SkipMember,
-  TarWriter,
 } from './recovery-tar.ts';
-import { type AvailableWal, availableWal, recoveryWalDirectory } from './recovery-wal.ts';
+import { availableWal, recoveryWalDirectory } from './recovery-wal.ts';
 import { checkRemoteDirectories, type RemoteDirectory } from './remote-checks.ts';
-import { remoteFailure, runRemoteScript } from './remote-shell.ts';
-import { planConfigRestore, readStoredConfigList } from './restore-config.ts';
+import {
+  AUTO_CONF,
+  configFiles,
+  packRecoveryWal,
+  renderRecoverySettings,
+} from './remote-recovery-content.ts';
+import { streamToRemote } from './remote-tar-stream.ts';
 import type { TablespacePlacement } from './restore-data.ts';
 import type { RecoveryOutcome, RecoveryRequest } from './run-recovery.ts';
 
@@ -40,7 +43,6 @@ export interface RemoteRecoveryRequest extends RecoveryRequest {
 
 /** A plain backup's files that are not part of PGDATA. */
 const NOT_PGDATA = new Set(['backup_manifest']);
-const AUTO_CONF = 'postgresql.auto.conf';
 
 /**
  * The default of `--remote-barkeep-command`: `ssh <this user>@<this host> barkeep -c <config>`,
@@ -261,138 +263,6 @@ function tablespaceMap(placements: readonly TablespacePlacement[]): Buffer {
       .map((placement) => `${placement.oid} ${placement.location.replace(/\n/g, '\\n')}\n`)
       .join(''),
   );
-}
-
-/** One kept configuration file in its recovered form, relative to DEST. */
-interface RecoveredConfigFile {
-  readonly relative: string;
-  readonly mode: number;
-  readonly content: Buffer;
-}
-
-/**
- * The configuration kept outside PGDATA as restoreExternalConfig would write it with DEST as
- * both the configuration and the data directory: config_file's directory into DEST, other files
- * under `barkeep-included/`, postgresql.conf adjusted (paths, includes) to DEST.
- */
-async function configFiles(
-  info: BackupInfo,
-  paths: BackupPaths,
-  destination: string,
-): Promise<{ files: RecoveredConfigFile[]; relativePaths: Set<string> }> {
-  const stored = await readStoredConfigList(paths);
-  if (stored.length === 0 || !info.config_file) return { files: [], relativePaths: new Set() };
-  const plan = planConfigRestore(info, info.config_file, {
-    configDirectory: destination,
-    dataDirectory: destination,
-  });
-  const files: RecoveredConfigFile[] = [];
-  for (const file of stored) {
-    const source = join(paths.directory, file.storedPath);
-    let content = await readFile(source).catch((error: unknown) => {
-      throw ioError('cannot read kept configuration file', source, error);
-    });
-    const target = plan.targetOf(file.originalPath);
-    if (target === plan.configFile) content = Buffer.from(plan.adjust(content.toString('utf8')));
-    files.push({
-      relative: posix.relative(destination, target),
-      mode: file.mode === null ? 0o640 : file.mode & 0o777,
-      content,
-    });
-  }
-  return { files, relativePaths: new Set(files.map((file) => file.relative)) };
-}
-
-/**
- * The recovery settings exactly as a local recovery writes them: writeRecoverySettings runs on a
- * private scratch directory holding only the backup's postgresql.auto.conf, and the result is
- * read back (a few hundred bytes; the data itself is never staged).
- */
-async function renderRecoverySettings(
-  original: Buffer | undefined,
-  settings: RecoverySettings,
-): Promise<{ autoConf: Buffer; signal: string; values: Record<string, string> }> {
-  const scratch = await mkdtemp(join(tmpdir(), 'barkeep-recover-settings-'));
-  try {
-    if (original) await writeFile(join(scratch, AUTO_CONF), original, { mode: 0o600 });
-    const values = await writeRecoverySettings(scratch, settings, undefined);
-    return {
-      autoConf: await readFile(join(scratch, AUTO_CONF)),
-      signal: settings.standby ? 'standby.signal' : 'recovery.signal',
-      values,
-    };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-/**
- * Without get-wal: the WAL a recovery needs into `barman_wal/` of the stream, decompressed, one
- * file at a time (history files, segments on the way to the target, the streaming `.partial`
- * under its segment's name, zero-padded), as copyRecoveryWal does locally. Returns the count.
- */
-async function packRecoveryWal(
-  writer: TarWriter,
-  server: ServerConfig,
-  wal: AvailableWal,
-): Promise<number> {
-  await writer.directory(recoveryWalDirectory, 0o700);
-  let count = 0;
-  const put = async (name: string, partial: boolean) => {
-    const retrieved = await getWal(server, name, { partial });
-    await writer.buffer(`${recoveryWalDirectory}/${name}`, 0o600, retrieved.data);
-    count++;
-  };
-  for (const name of [...wal.histories, ...wal.segments]) await put(name, false);
-  if (wal.partial) await put(wal.partial, true);
-  return count;
-}
-
-/**
- * Streams what `produce` writes, as tar, into `directory` on the remote host: `mkdir -p`, mode
- * 0700, `tar --no-same-owner -xpf -` (files belong to the ssh user, modes as in the stream),
- * then `sync` of that file system. Returns what was written.
- */
-async function streamToRemote(
-  sshCommand: string,
-  directory: string,
-  produce: (writer: TarWriter) => Promise<void>,
-): Promise<{ files: number; bytes: number }> {
-  const writer = new TarWriter();
-  let produced = false;
-  const producing = produce(writer).then(
-    () => {
-      produced = true;
-      writer.finalize();
-    },
-    (error: unknown) => {
-      writer.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    },
-  );
-  producing.catch(() => undefined);
-  const dir = shellQuote(directory);
-  const script = [
-    'set -e',
-    `mkdir -p -- ${dir}`,
-    `chmod 700 -- ${dir}`,
-    `tar --no-same-owner -xpf - -C ${dir}`,
-    `sync -f -- ${dir} 2>/dev/null || sync`,
-  ].join('\n');
-  let run: Awaited<ReturnType<typeof runRemoteScript>>;
-  try {
-    run = await runRemoteScript(sshCommand, script, { input: writer.stream });
-  } catch (error) {
-    await producing; // the producer's own error explains more than the cut stream
-    throw error;
-  }
-  if (!produced) writer.destroy(new Error('the remote side stopped reading'));
-  if (run.status !== 0) {
-    await producing.catch(() => undefined);
-    throw remoteFailure('cannot write the recovered files on the remote host', directory, run);
-  }
-  await producing;
-  return writer.written;
 }
 
 async function statOrFail(path: string) {

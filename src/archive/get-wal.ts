@@ -1,4 +1,5 @@
-import { access, type FileHandle, open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, type FileHandle, open, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { serverLayout } from '../catalog/server-layout.ts';
 import { decompressBuffer } from '../compression/compress-buffer.ts';
@@ -122,6 +123,17 @@ export async function readFoundWal(found: FoundWal): Promise<RetrievedWal> {
         ? padToSegment(stored)
         : stored;
   return { name, data, source, path };
+}
+
+/**
+ * Writes a found WAL file, decompressed (a `.partial` padded), into the new file `target`: by the
+ * kernel (copy_file_range, or a reflink where the file system has them) when it is stored
+ * uncompressed, else through memory. Used for `get-wal -o DIR` and for recover's `barman_wal/`.
+ */
+export async function writeFoundWal(found: FoundWal, target: string): Promise<void> {
+  if (found.compression === 'none' && found.source !== 'partial')
+    await copyFile(found.path, target, constants.COPYFILE_FICLONE);
+  else await writeFile(target, (await readFoundWal(found)).data, { mode: 0o600 });
 }
 
 function notFound(name: string, directory: string, partial: boolean): BarkeepError {

@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
-import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type FoundWal, readFoundWal } from '../archive/get-wal.ts';
+import { type FoundWal, readFoundWal, writeFoundWal } from '../archive/get-wal.ts';
 import { isBarkeepError } from '../errors/barkeep-error.ts';
 import { ioError } from '../errors/system-error.ts';
 import { temporaryNameFor } from '../storage/durable-write.ts';
@@ -26,15 +25,8 @@ export interface WalDelivery {
  */
 export async function deliverWal(found: FoundWal, delivery: WalDelivery): Promise<void> {
   const directory = delivery.outputDirectory;
-  if (
-    directory !== undefined &&
-    !delivery.gzip &&
-    found.compression === 'none' &&
-    found.source !== 'partial'
-  ) {
-    await intoDirectory(directory, found.name, (temporary) =>
-      copyFile(found.path, temporary, constants.COPYFILE_FICLONE),
-    );
+  if (directory !== undefined && !delivery.gzip) {
+    await intoDirectory(directory, found.name, (temporary) => writeFoundWal(found, temporary));
     return;
   }
   const wal = await readFoundWal(found);
@@ -58,6 +50,7 @@ async function intoDirectory(
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
+    if (isBarkeepError(error)) throw error; // e.g. the stored file is gone: walNotFound
     throw ioError('cannot write WAL file', path, error);
   }
 }

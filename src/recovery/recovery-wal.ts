@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { copyFile, lchown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lchown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFoundWal, useWal } from '../archive/get-wal.ts';
+import { useWal, writeFoundWal } from '../archive/get-wal.ts';
 import { listStoredWalFiles } from '../archive/xlog-db.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import type { ServerLayout } from '../catalog/server-layout.ts';
@@ -158,9 +157,7 @@ export async function copyRecoveryWal(
     const target = join(directory, name);
     await useWal(server, name, { partial }, async (found) => {
       try {
-        if (found.compression === 'none' && found.source !== 'partial')
-          await copyFile(found.path, target, constants.COPYFILE_FICLONE);
-        else await writeFile(target, (await readFoundWal(found)).data, { mode: 0o600 });
+        await writeFoundWal(found, target);
       } catch (error) {
         if (isBarkeepError(error)) throw error;
         throw ioError('cannot copy WAL for recovery', target, error);

@@ -127,10 +127,22 @@ describe('serve', () => {
       async () => (await pg()).checks.length > 0 && (await status()).every((s) => s.checks.length),
       'the first checks',
     );
-    const response = await fetch(`${url}metrics`);
-    assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    const text = await response.text();
+    // Every 5 s a backup ends and retention (REDUNDANCY 1) prunes the WAL before it, so for a
+    // moment no segment may be archived yet: scrape until one is (the values below are then read
+    // from that one scrape).
+    let response: Response | undefined;
+    let text = '';
+    await waitFor(
+      async () => {
+        response = await fetch(`${url}metrics`);
+        text = await response.text();
+        return /^barkeep_wal_archived_files\{server="pg"\} [1-9]/m.test(text);
+      },
+      'an archived segment in /metrics',
+      20_000,
+    );
+    assert.equal(response?.status, 200);
+    assert.match(response?.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const samples = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;

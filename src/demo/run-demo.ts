@@ -8,6 +8,7 @@ import { findFreePort } from '../sandbox/free-port.ts';
 import { installCliCopy } from '../sandbox/install-cli-copy.ts';
 import { startThrowawayCluster, type ThrowawayCluster } from '../sandbox/throwaway-cluster.ts';
 import { lookupOsUser, type OsUser } from '../storage/os-user.ts';
+import { walBytesInPartial } from '../streaming/partial-extent.ts';
 import { demoBackupAndPitr, demoLatestWithPartial } from './demo-recovery.ts';
 import { runAs, startAs } from './run-as.ts';
 
@@ -126,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       `status page ${serveUrl}, metrics ${serveUrl}metrics, JSON ${serveUrl}api/status`,
     );
     const partial = await waitForPartial(layout.streaming, signal);
-    narrator.detail(`streaming into ${partial.name}: ${partial.size} bytes`);
+    narrator.detail(`streaming into ${partial.name}: ${partial.size} bytes of WAL`);
     signal.throwIfAborted();
 
     narrator.step('Writing rows in three batches: the .partial grows with every commit');
@@ -138,7 +139,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
         `INSERT INTO demo_rows SELECT g, 'row ' || g FROM generate_series(${from}, ${from + 9_999}) g`,
       );
       const grown = await waitForGrowth(layout.streaming, before, signal);
-      narrator.detail(`after ${from + 9_999} rows: ${grown.name} holds ${grown.size} bytes`);
+      narrator.detail(
+        `after ${from + 9_999} rows: ${grown.name} holds ${grown.size} bytes of WAL (zero-filled to full size, as pg_receivewal does)`,
+      );
     }
     signal.throwIfAborted();
 
@@ -240,7 +243,7 @@ async function waitForPartial(
       .filter((file) => file.endsWith('.partial'))
       .sort()
       .pop();
-    if (name) return { name, size: (await stat(join(streaming, name))).size };
+    if (name) return { name, size: await walBytesInPartial(join(streaming, name)) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no .partial appeared in ${streaming}`);

@@ -3,11 +3,15 @@ import { join } from 'node:path';
 import { storedPath } from '../archive/store-wal-file.ts';
 import type { BackupInfo } from '../catalog/backup-info.ts';
 import type { ServerLayout } from '../catalog/server-layout.ts';
+import { walBytesInPartial } from '../streaming/partial-extent.ts';
 import { parseSegmentName } from '../wal/segment-name.ts';
 import { parseWalFileName } from '../wal/wal-file-name.ts';
 import { segmentStartLsn } from '../wal/wal-segment.ts';
 import { toWalSegmentSize } from '../wal/wal-segment-size.ts';
 import type { AvailableWal } from './recovery-wal.ts';
+
+/** PostgreSQL's WAL page size (XLOG_BLCKSZ as built by Debian and by default). */
+const WAL_PAGE = 8192;
 
 /**
  * How far the available WAL reaches: the time its newest file was written and the LSN where it
@@ -35,8 +39,13 @@ export async function lastWalPosition(
   }
   if (wal.partial) {
     const parsed = parseSegmentName(wal.partial, size)!;
-    const partial = await stat(join(layout.streaming, `${wal.partial}.partial`));
-    consider(partial.mtime, segmentStartLsn(parsed.segno, size) + BigInt(partial.size));
+    const path = join(layout.streaming, `${wal.partial}.partial`);
+    const partial = await stat(path);
+    // Zero-filled to full size: the WAL ends at the last non-zero byte, taken to the end of its
+    // WAL page so that a record's trailing zero bytes never make a reachable target look beyond.
+    const held = await walBytesInPartial(path);
+    const end = Math.min(Math.ceil(held / WAL_PAGE) * WAL_PAGE, size);
+    consider(partial.mtime, segmentStartLsn(parsed.segno, size) + BigInt(end));
   }
   return { time, endLsn };
 }

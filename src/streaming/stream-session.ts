@@ -3,13 +3,12 @@ import type { ServerLayout } from '../catalog/server-layout.ts';
 import { BarkeepError, isBarkeepError } from '../errors/barkeep-error.ts';
 import type { Logger } from '../logging/logger.ts';
 import { ReplicationConnection } from '../postgres/replication/replication-connection.ts';
-import { nowUs } from '../postgres/replication/replication-messages.ts';
-import type { NextTimeline } from '../postgres/replication/replication-stream.ts';
 import { createFileDurable } from '../storage/durable-write.ts';
 import { formatLsn, INVALID_LSN, type Lsn, parseLsn } from '../wal/lsn.ts';
 import { formatTimelineId, type TimelineId, toTimelineId } from '../wal/timeline.ts';
 import { toWalSegmentSize, type WalSegmentSize } from '../wal/wal-segment-size.ts';
 import { SegmentWriter, segmentStartOf } from './segment-writer.ts';
+import { streamTimeline } from './stream-timeline.ts';
 import { findStreamingStart, type StreamingStart } from './streaming-start.ts';
 
 /** What one streaming session needs. */
@@ -27,12 +26,6 @@ export interface SessionOptions {
   /** Told each time the flush position advances (for tests and `serve`). */
   readonly onFlush?: (flushed: Lsn, timeline: TimelineId) => void;
 }
-
-/** How often a status update is sent when nothing else prompts one (wal_receiver_status_interval). */
-const STATUS_INTERVAL_MS = 10_000;
-/** Bytes received but not yet written above which reading from the server pauses. */
-const HIGH_WATER = 8 * 1024 * 1024;
-const LOW_WATER = 2 * 1024 * 1024;
 
 /**
  * One connection's worth of streaming: identify the server (it must be the catalog's cluster),
@@ -178,111 +171,4 @@ async function storeHistory(
   if ((await createFileDurable(join(layout.streaming, name), history.content)) === 'created') {
     logger.info(`stored ${name}`);
   }
-}
-
-function streamTimeline(
-  connection: ReplicationConnection,
-  writer: SegmentWriter,
-  start: { timeline: TimelineId; lsn: Lsn },
-  options: SessionOptions,
-): Promise<NextTimeline | undefined> {
-  return new Promise((resolve, reject) => {
-    const stream = connection.startReplication({
-      slot: options.slotName,
-      start: start.lsn,
-      timeline: start.timeline,
-    });
-    let written = start.lsn;
-    let flushed = start.lsn;
-    let chain = Promise.resolve();
-    let queued = 0;
-    let paused = false;
-    let flushing = false;
-    let flushScheduled = false;
-    let failure: Error | undefined;
-    const status = (replyRequested = false) =>
-      stream.sendStatus({
-        written,
-        flushed,
-        applied: INVALID_LSN,
-        clockUs: nowUs(),
-        replyRequested,
-      });
-    const fail = (error: unknown) => {
-      failure ??= error as Error;
-      stream.finish();
-    };
-    const flush = async (): Promise<void> => {
-      if (flushing || flushed >= written || failure) return;
-      flushing = true;
-      try {
-        const target = written;
-        await writer.flush();
-        flushed = target;
-        status();
-        options.onFlush?.(flushed, start.timeline);
-      } catch (error) {
-        fail(error);
-      } finally {
-        flushing = false;
-      }
-      if (flushed < written) scheduleFlush();
-    };
-    // One fsync for everything that arrived together: the flush runs once the messages of the
-    // socket reads at hand are written (as pg_receivewal --synchronous does), not per message.
-    const scheduleFlush = () => {
-      if (flushScheduled) return;
-      flushScheduled = true;
-      setImmediate(() => {
-        flushScheduled = false;
-        void flush();
-      });
-    };
-    stream.on('message', (message) => {
-      if (message.kind === 'keepalive') {
-        if (message.replyRequested) status();
-        return;
-      }
-      const data = Buffer.from(message.data); // pg reuses its receive buffer
-      const at = message.walStart;
-      queued += data.length;
-      if (!paused && queued > HIGH_WATER) {
-        paused = true;
-        stream.pause();
-      }
-      chain = chain
-        .then(async () => {
-          if (failure) return;
-          await writer.write(start.timeline, at, data);
-          written = (at + BigInt(data.length)) as Lsn;
-          queued -= data.length;
-          if (paused && queued < LOW_WATER) {
-            paused = false;
-            stream.resume();
-          }
-          scheduleFlush();
-        })
-        .catch(fail);
-    });
-    const timer = setInterval(() => status(), STATUS_INTERVAL_MS);
-    const onAbort = () => stream.finish();
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    if (options.signal.aborted) onAbort();
-    const settle = async (error: Error | undefined, next?: NextTimeline) => {
-      clearInterval(timer);
-      options.signal.removeEventListener('abort', onAbort);
-      await chain;
-      try {
-        await writer.flush();
-        flushed = written;
-      } catch (flushError) {
-        failure ??= flushError as Error;
-      }
-      const problem = failure ?? error;
-      if (problem) reject(problem);
-      else resolve(next);
-    };
-    stream.on('end', (next) => void settle(undefined, next));
-    stream.on('error', (error) => void settle(error));
-  });
 }

@@ -173,10 +173,26 @@ describe('availableWal', () => {
 });
 
 describe('lastWalPosition', () => {
-  it('reaches as far as the .partial goes, at its modification time', async () => {
+  it('reaches as far as the .partial goes (to the end of the WAL page of its last non-zero byte), at its modification time', async () => {
     const wal = await availableWal(layout, info, undefined);
     const position = await lastWalPosition(layout, wal, info);
-    assert.equal(position.endLsn, 0x7000000n + 100n);
+    assert.equal(position.endLsn, 0x7000000n + 8192n, '100 bytes of WAL: the first page');
+    // Zero-filled to full size as the receiver writes it: the size tells nothing, the zeros do.
+    const padded = join(layout.streaming, '000000020000000000000007.partial');
+    const original = readFileSync(padded);
+    const stamp = statSync(padded).mtime;
+    const zeroFilled = Buffer.alloc(16 * 1024 * 1024);
+    original.copy(zeroFilled);
+    zeroFilled[9000] = 1;
+    writeFileSync(padded, zeroFilled);
+    utimesSync(padded, stamp, stamp);
+    try {
+      const again = await lastWalPosition(layout, wal, info);
+      assert.equal(again.endLsn, 0x7000000n + 16384n, 'a byte in the second page');
+    } finally {
+      writeFileSync(padded, original);
+      utimesSync(padded, stamp, stamp);
+    }
     const newestComplete = statSync(join(layout.streaming, '000000020000000000000006')).mtime;
     assert.equal(position.time?.getTime(), newestComplete.getTime());
   });

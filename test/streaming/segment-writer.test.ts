@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isBarkeepError } from '../../src/errors/barkeep-error.ts';
+import { walBytesInPartial } from '../../src/streaming/partial-extent.ts';
 import { SegmentWriter, segmentStartOf } from '../../src/streaming/segment-writer.ts';
 import { type Lsn, parseLsn } from '../../src/wal/lsn.ts';
 import { toTimelineId } from '../../src/wal/timeline.ts';
@@ -61,9 +62,10 @@ describe('SegmentWriter', () => {
     assert.equal(writer.currentPartial, '000000010000000000000003.partial');
     await writer.flush();
     const bytes = await readFile(join(directory, '000000010000000000000003.partial'));
-    assert.equal(bytes.length, 150);
+    assert.equal(bytes.length, sixteenMiB, 'zero-filled to the segment size');
     assert.ok(bytes.subarray(0, 100).equals(pattern(100, 1)));
-    assert.ok(bytes.subarray(100).equals(pattern(50, 2)));
+    assert.ok(bytes.subarray(100, 150).equals(pattern(50, 2)));
+    assert.ok(bytes.subarray(150).equals(Buffer.alloc(sixteenMiB - 150)));
     assert.equal(
       (await stat(join(directory, '000000010000000000000003.partial'))).mode & 0o777,
       0o600,
@@ -94,7 +96,10 @@ describe('SegmentWriter', () => {
     const seven = await readFile(join(directory, '000000010000000000000007.partial'));
     assert.equal(five.length, MiB);
     assert.equal(six.length, MiB);
-    assert.ok(Buffer.concat([five, six, seven]).equals(Buffer.concat([first, data])));
+    assert.equal(seven.length, MiB);
+    const received = Buffer.concat([first, data]);
+    assert.ok(Buffer.concat([five, six, seven]).subarray(0, received.length).equals(received));
+    assert.ok(seven.subarray(MiB * 0.25).equals(Buffer.alloc(MiB * 0.75)));
     assert.deepEqual(
       lines.filter((line) => line.level === 'debug').map((line) => line.message),
       ['completed 000000010000000000000005', 'completed 000000010000000000000006'],
@@ -131,9 +136,10 @@ describe('SegmentWriter', () => {
     await writer.write(tl1, lsn(4, 0), pattern(1000, 8));
     await writer.close();
     const bytes = await readFile(path);
-    assert.equal(bytes.length, 4096);
+    assert.equal(bytes.length, MiB);
     assert.ok(bytes.subarray(0, 1000).equals(pattern(1000, 8)));
-    assert.ok(bytes.subarray(1000).equals(pattern(4096, 7).subarray(1000)));
+    assert.ok(bytes.subarray(1000, 4096).equals(pattern(4096, 7).subarray(1000)));
+    assert.ok(bytes.subarray(4096).equals(Buffer.alloc(MiB - 4096)));
     // Reopening at an offset does not seed anything: the file existed.
     const again = new SegmentWriter(directory, oneMiB, logger);
     await again.write(tl1, lsn(4, 2000), pattern(10, 9));
@@ -152,9 +158,13 @@ describe('SegmentWriter', () => {
     await writer.write(tl2, lsn(9, 3000), after);
     await writer.close();
     const seeded = await readFile(join(directory, '000000020000000000000009.partial'));
-    assert.equal(seeded.length, 3500);
+    assert.equal(seeded.length, MiB);
     assert.ok(seeded.subarray(0, 3000).equals(old.subarray(0, 3000)));
-    assert.ok(seeded.subarray(3000).equals(after));
+    assert.ok(seeded.subarray(3000, 3500).equals(after));
+    assert.equal(
+      await walBytesInPartial(join(directory, '000000020000000000000009.partial')),
+      3500,
+    );
     assert.deepEqual(lines, [
       {
         level: 'info',
@@ -209,8 +219,55 @@ describe('SegmentWriter', () => {
     await writer.close();
     const tl2Bytes = await readFile(join(directory, '000000020000000000000003.partial'));
     assert.ok(tl2Bytes.subarray(0, 5000).equals(pattern(5000, 19)));
-    assert.ok(tl2Bytes.subarray(5000).equals(pattern(100, 20)));
-    assert.equal((await stat(join(directory, '000000010000000000000003.partial'))).size, 5000);
+    assert.ok(tl2Bytes.subarray(5000, 5100).equals(pattern(100, 20)));
+    const tl1Bytes = await readFile(join(directory, '000000010000000000000003.partial'));
+    assert.ok(tl1Bytes.subarray(0, 5000).equals(pattern(5000, 19)));
+    assert.ok(tl1Bytes.subarray(5000).equals(Buffer.alloc(oneMiB - 5000)));
+  });
+
+  it('zero-fills a new .partial to the segment size, and pads a shorter one it resumes', async () => {
+    const directory = await freshDirectory();
+    const writer = new SegmentWriter(directory, oneMiB, recordingLogger().logger);
+    await writer.write(tl1, lsn(4, 0), pattern(300, 25));
+    const path = join(directory, '000000010000000000000004.partial');
+    assert.equal((await stat(path)).size, oneMiB);
+    await writer.write(tl1, lsn(4, 300), pattern(200, 26));
+    assert.equal((await stat(path)).size, oneMiB, 'the size does not change as WAL arrives');
+    await writer.close();
+    assert.equal(await walBytesInPartial(path), 500);
+    // A .partial that grew with the WAL (an earlier barkeep) is padded when streamed into again.
+    const short = join(directory, '000000010000000000000005.partial');
+    await writeFile(short, pattern(700, 27));
+    const resumed = new SegmentWriter(directory, oneMiB, recordingLogger().logger);
+    await resumed.write(tl1, lsn(5, 0), pattern(100, 28));
+    await resumed.close();
+    const bytes = await readFile(short);
+    assert.equal(bytes.length, oneMiB);
+    assert.ok(bytes.subarray(0, 100).equals(pattern(100, 28)));
+    assert.ok(bytes.subarray(100, 700).equals(pattern(700, 27).subarray(100)));
+    assert.equal(await walBytesInPartial(short), 700);
+  });
+
+  it('writeNow() writes a run of pieces inside the open .partial in one call; fitsOpenSegment() says when it may', async () => {
+    const directory = await freshDirectory();
+    const writer = new SegmentWriter(directory, oneMiB, recordingLogger().logger);
+    assert.equal(writer.fitsOpenSegment(tl1, lsn(6, 0), 10), false, 'nothing open yet');
+    await writer.write(tl1, lsn(6, 0), pattern(100, 29));
+    assert.equal(writer.fitsOpenSegment(tl1, lsn(6, 100), 300), true);
+    assert.equal(writer.fitsOpenSegment(tl2, lsn(6, 100), 300), false, 'another timeline');
+    assert.equal(writer.fitsOpenSegment(tl1, lsn(7, 0), 300), false, 'another segment');
+    assert.equal(writer.fitsOpenSegment(tl1, lsn(6, 100), MiB - 100), false, 'reaches the end');
+    const pieces = [pattern(100, 30), pattern(1, 31), pattern(199, 32)];
+    writer.writeNow(tl1, lsn(6, 100), pieces, 300);
+    writer.writeNow(tl1, lsn(6, 400), [pattern(50, 33)], 50);
+    assert.equal(writer.flushNow(), true);
+    assert.throws(() => writer.writeNow(tl1, lsn(6, MiB - 10), [pattern(10, 34)], 10));
+    await writer.close();
+    const bytes = await readFile(join(directory, '000000010000000000000006.partial'));
+    assert.ok(
+      bytes.subarray(0, 450).equals(Buffer.concat([pattern(100, 29), ...pieces, pattern(50, 33)])),
+    );
+    assert.equal(writer.flushNow(), true, 'nothing open: nothing to flush');
   });
 
   it('flush() waits for the fsync of a segment a concurrent write is completing', async () => {
@@ -232,6 +289,11 @@ describe('SegmentWriter', () => {
       // The rest of segment 1 arrives; while its fsync runs, a flush position is wanted.
       const completing = writer.write(tl1, lsn(1, 1000), pattern(MiB - 1000, 25));
       while (writer.currentPartial !== undefined) await new Promise(setImmediate);
+      assert.equal(
+        writer.flushNow(),
+        false,
+        'flushNow() cannot promise it while segment 1 settles',
+      );
       await writer.flush();
       // The first 1000 bytes, written before, are only durable once segment 1 is fsynced.
       assert.equal(synced.length, 1, 'flush() returned before segment 1 was fsynced');

@@ -1,7 +1,7 @@
 // Runs `barkeep receive-wal` in the background, as PostgreSQL's OS user when we are root, the way
 // an operator (or cron) would: a process to stop, kill -9 and restart.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArchivedServer } from './archived-server.ts';
 import { installCliForOsUser } from './cli.ts';
@@ -69,5 +69,13 @@ export function newestPartial(server: ArchivedServer): { name: string; size: num
     .filter((name) => name.endsWith('.partial'))
     .sort();
   const name = partials[partials.length - 1];
-  return name ? { name, size: statSync(join(server.layout.streaming, name)).size } : undefined;
+  return name ? { name, size: walBytesHeld(join(server.layout.streaming, name)) } : undefined;
+}
+
+/** The WAL a .partial holds (it is zero-filled to full size): the end of its last non-zero byte. */
+function walBytesHeld(path: string): number {
+  const bytes = readFileSync(path);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
 }

@@ -25,9 +25,15 @@ interface PgConnection extends EventEmitter {
   readonly stream: Socket;
 }
 
-/** Events: `message` (each XLogData or keepalive, handled synchronously), `end` (with the next timeline when the server ended one), `error`. */
+/**
+ * Events: `message` (each XLogData or keepalive, handled synchronously), `readEnd` (every
+ * message of one socket read has been emitted: the views they carry are still valid, and are
+ * not after the listener returns), `end` (with the next timeline when the server ended one),
+ * `error`.
+ */
 export interface ReplicationStreamEvents {
   message: [ReplicationMessage];
+  readEnd: [];
   end: [NextTimeline | undefined];
   error: [Error];
 }
@@ -47,6 +53,10 @@ export class ReplicationStream extends EventEmitter<ReplicationStreamEvents> {
   #next: NextTimeline | undefined;
   #copyDoneSent = false;
   #finished = false;
+  /** Runs after pg's own `data` listener, which parsed the chunk and emitted its messages. */
+  readonly #onData = () => {
+    if (!this.#finished) this.emit('readEnd');
+  };
   readonly #onCopyDone = () => {
     if (!this.#copyDoneSent) {
       this.#copyDoneSent = true;
@@ -63,6 +73,7 @@ export class ReplicationStream extends EventEmitter<ReplicationStreamEvents> {
   submit(connection: PgConnection): void {
     this.#connection = connection;
     connection.on('copyDone', this.#onCopyDone);
+    connection.stream.on('data', this.#onData);
     connection.query(this.#command);
   }
 
@@ -128,6 +139,7 @@ export class ReplicationStream extends EventEmitter<ReplicationStreamEvents> {
   #finish(): void {
     this.#finished = true;
     this.#connection?.off('copyDone', this.#onCopyDone);
+    this.#connection?.stream.off('data', this.#onData);
     this.#connection?.stream.resume();
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerLayout } from '../catalog/server-layout.ts';
@@ -74,6 +73,8 @@ export async function keepCopyInErrors(
   suffix: ErrorsSuffix,
   now = new Date(),
 ): Promise<string> {
+  // Loaded here: only a rejected file needs it, and put-wal's start is paid per segment.
+  const { createHash } = await import('node:crypto');
   const digest = createHash('sha256').update(data).digest('hex');
   for (const existing of await listErrors(layout)) {
     if (!existing.startsWith(`${name}.`) || !existing.includes(`.${suffix}`)) continue;

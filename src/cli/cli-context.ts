@@ -44,7 +44,7 @@ export interface CliIo {
 /** Builds the context for one command run. */
 export function createCliContext(globals: GlobalOptions, command: string, io: CliIo): CliContext {
   const consoleLevel: LogLevel = globals.debug ? 'debug' : globals.quiet ? 'error' : 'info';
-  const sinks: LogSink[] = [consoleSink(consoleLevel, io.stderr)];
+  const sinks: LogSink[] = [consoleSink(consoleLevel, () => io.stderr)];
   const logger = createLogger(sinks);
   let loaded: Promise<BarkeepConfig> | undefined;
   let abort: AbortController | undefined;

@@ -16,7 +16,17 @@ export async function runLeanCommand(request: LeanCommand): Promise<number> {
       format: 'console',
     },
     request.command,
-    { stdout: process.stdout, stderr: process.stderr, env: process.env },
+    {
+      // Getters: process.stdout and process.stderr are created on first use, and put-wal
+      // usually writes to neither.
+      get stdout() {
+        return process.stdout;
+      },
+      get stderr() {
+        return process.stderr;
+      },
+      env: process.env,
+    },
   );
   const deliveryModule =
     request.command === 'get-wal' ? import('./get-wal-delivery.ts') : undefined;

@@ -4,7 +4,6 @@
  * streaming. The output of each format is what Barman writes and reads for it: a standard gzip
  * member, a standard zstd frame, an LZ4 frame.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { corruptData, defaultSource, unsupportedFormat } from './compression-errors.ts';
 import {
   type DetectedCompression,
@@ -40,8 +39,11 @@ export async function compressBuffer(
   switch (format) {
     case 'none':
       return asBuffer(data);
-    case 'gzip':
+    case 'gzip': {
+      // node:zlib is loaded for gzip only: put-wal with zstd or lz4 does not pay for it.
+      const { gzipSync } = await import('node:zlib');
       return gzipSync(data, { level: resolved });
+    }
     case 'zstd': {
       const zstd = await loadZstd();
       return zstd.compress(data, { compressionLevel: resolved, checksumFlag: true });
@@ -96,6 +98,7 @@ export async function decompressBufferAs(
 }
 
 async function gunzipBuffer(data: Uint8Array, source: string): Promise<Buffer> {
+  const { gunzipSync } = await import('node:zlib');
   try {
     return gunzipSync(data);
   } catch (error) {

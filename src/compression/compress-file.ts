@@ -11,7 +11,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { BarkeepError } from '../errors/barkeep-error.ts';
-import { createCompressStream } from './compress-stream.ts';
 import type { WalCompression } from './compression-format.ts';
 import { resolveLevel } from './compression-levels.ts';
 import { loadZstdBinding } from './native-codecs.ts';
@@ -44,6 +43,8 @@ export async function compressFile(
       await input.close();
     }
   }
+  // Loaded here: it brings node:zlib, which put-wal with zstd (the path above) does not need.
+  const { createCompressStream } = await import('./compress-stream.ts');
   await pipeline(
     createReadStream(source, { highWaterMark: CHUNK_BYTES }),
     await createCompressStream(format, level),

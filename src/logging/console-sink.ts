@@ -7,15 +7,17 @@ import { type LogFields, type LogLevel, type LogSink, levelEnabled } from './log
  */
 export function consoleSink(
   threshold: LogLevel,
-  stream: NodeJS.WritableStream = process.stderr,
+  stream: NodeJS.WritableStream | (() => NodeJS.WritableStream) = () => process.stderr,
 ): LogSink {
+  // Taken when first written to: creating process.stderr costs a one-shot command milliseconds.
+  const output = typeof stream === 'function' ? stream : () => stream;
   return {
     write(level: LogLevel, message: string, fields: LogFields) {
       if (!levelEnabled(level, threshold)) return;
       const prefix = level === 'info' ? '' : `${level.toUpperCase()}: `;
       const context =
         level === 'debug' && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-      stream.write(`${prefix}${message}${context}\n`);
+      output().write(`${prefix}${message}${context}\n`);
     },
   };
 }

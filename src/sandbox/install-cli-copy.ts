@@ -11,8 +11,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 
-/** Native addons the bundle keeps external; they travel with a copy of the CLI. */
-const externalPackages = ['zstd-napi', 'lz4-napi'];
+/**
+ * Packages the bundle keeps external; they travel with a copy of the CLI: the native addons, and
+ * pg and pino, which the lean put-wal/get-wal file (dist/lean.cjs) requires only when a call
+ * needs them (first contact with the server, log_file).
+ */
+const externalPackages = ['zstd-napi', 'lz4-napi', 'pg', 'pino'];
 
 /**
  * The directory of barkeep's package.json, found upward from this module (it runs from `src/`

@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode, ioError } from '../errors/system-error.ts';
+import { uniqueSuffix } from './unique-suffix.ts';
 
 /** A name beside `path` that no other writer uses, hidden from directory scans by its dot. */
 export function temporaryNameFor(path: string): string {
-  return join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${uniqueSuffix(8)}.tmp`);
 }
 
 /**

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import { temporaryNameFor } from './durable-write.ts';
 import { isProcessAlive, processStartTime } from './process-identity.ts';
+import { uniqueSuffix } from './unique-suffix.ts';
 
 /** What a lock file records about its holder. */
 export interface LockHolder {
@@ -40,7 +40,7 @@ export async function acquireLock(path: string, purpose: string): Promise<HeldLo
     host: hostname(),
     purpose,
     acquiredAt: new Date().toISOString(),
-    token: randomBytes(8).toString('hex'),
+    token: uniqueSuffix(16),
   };
   const temporary = temporaryNameFor(path);
   try {
@@ -125,7 +125,7 @@ async function readHolder(path: string): Promise<LockHolder | 'gone' | 'unreadab
  * is put back.
  */
 async function takeOverStale(path: string, staleToken: string | undefined): Promise<void> {
-  const aside = `${path}.stale.${randomBytes(4).toString('hex')}`;
+  const aside = `${path}.stale.${uniqueSuffix(8)}`;
   try {
     await rename(path, aside);
   } catch (error) {

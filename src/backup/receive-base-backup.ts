@@ -48,7 +48,14 @@ const LOW_WATER = 2 * 1024 * 1024;
 interface ArchiveTarget {
   write(chunk: Buffer): Promise<void>;
   finish(): Promise<void>;
+  /** The chunk is written and unreferenced once `write()` resolves: its memory may be reused. */
+  readonly releasesChunks?: boolean;
+  /** Writes synchronously, straight from the receive buffer (plain backups). */
+  writeNow?(chunk: Buffer): void;
 }
+
+/** How many bytes written straight from the receive buffer between progress reports. */
+const PROGRESS_EVERY = 512 * 1024;
 
 /**
  * Consumes a BASE_BACKUP stream into the backup directory: `data/` for the data directory and
@@ -83,12 +90,37 @@ export function receiveBaseBackup(
       stream.resume();
       reject(failure);
     };
+    /** Steps queued in `chain` and not yet done. */
+    let pending = 0;
+    let unreported = 0;
     const run = (work: () => Promise<void>) => {
+      pending += 1;
       chain = chain
         .then(async () => {
           if (!failure) await work();
         })
-        .catch(fail);
+        .catch(fail)
+        .finally(() => {
+          pending -= 1;
+        });
+    };
+    // Archive bytes go straight from pg's buffer to the files when nothing is queued before
+    // them: no copy, no promise (a plain backup's client then costs what pg_basebackup's does).
+    stream.directSink = (bytes) => {
+      if (pending > 0 || failure || manifest || !current?.writeNow) return false;
+      try {
+        current.writeNow(bytes);
+      } catch (error) {
+        fail(error);
+        return true;
+      }
+      received += bytes.length;
+      unreported += bytes.length;
+      if (unreported >= PROGRESS_EVERY) {
+        unreported = 0;
+        onProgress?.(received - queued, total);
+      }
+      return true;
     };
 
     stream.on('start', (position) => {
@@ -127,6 +159,7 @@ export function receiveBaseBackup(
       }
       run(async () => {
         await current?.write(chunk);
+        if (current?.releasesChunks) stream.recycle(chunk);
         queued -= chunk.length;
         onProgress?.(received - queued, total);
         if (paused && queued < LOW_WATER) {
@@ -185,7 +218,12 @@ async function openArchive(
     const tar = new TarToDirectory(target, (path, linkTarget) =>
       /^pg_tblspc\/\d+$/.test(path) ? `../../${path.split('/')[1]}` : linkTarget,
     );
-    return { write: (chunk) => tar.write(chunk), finish: async () => void (await tar.end()) };
+    return {
+      write: (chunk) => tar.write(chunk),
+      writeNow: (chunk) => tar.writeNow(chunk),
+      finish: async () => void (await tar.end()),
+      releasesChunks: true,
+    };
   }
   const fileName = storage.onServer ? name : `${name}.${extensionOf(storage.format)}`;
   await mkdir(join(directory, 'data'), { recursive: true, mode: 0o700 });

@@ -107,7 +107,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   handleCopyData(message: { chunk: Buffer }): void {
     const chunk = message.chunk;
     if (!this.#typed) {
-      this.#batch.add(chunk, this.#emitData);
+      this.#archiveData(chunk);
       return;
     }
     switch (chunk[0]) {
@@ -125,7 +125,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
           return;
         }
       case 0x64 /* d */:
-        this.#batch.add(chunk.subarray(1), this.#emitData);
+        this.#archiveData(chunk.subarray(1));
         return;
       case 0x70 /* p */:
         this.emit('progress', Number(chunk.readBigInt64BE(1)));
@@ -178,6 +178,27 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
       name: tablespace?.oid === undefined ? 'base.tar' : `${tablespace.oid}.tar`,
       tablespace,
     });
+  }
+
+  /**
+   * A listener that may take archive bytes synchronously, before any copy: given a view into
+   * pg's receive buffer, it returns true once it has written them, false when it cannot now
+   * (they are then gathered into a batch and emitted as `data`, as without it). It is offered
+   * bytes only when no gathered bytes wait, so the order of the archive is kept.
+   */
+  directSink: ((bytes: Buffer) => boolean) | undefined;
+
+  #archiveData(bytes: Buffer): void {
+    if (this.directSink && this.#batch.empty && this.directSink(bytes)) return;
+    this.#batch.add(bytes, this.#emitData);
+  }
+
+  /**
+   * Gives back a `data` batch the listener has written and no longer references (a plain
+   * backup writes each batch synchronously): later batches reuse its memory.
+   */
+  recycle(batch: Buffer): void {
+    this.#batch.recycle(batch);
   }
 
   /** Hands on the archive bytes gathered so far: before anything that is not archive data. */

@@ -26,4 +26,31 @@ describe('CopyDataBatch', () => {
     batch.flush((b) => out.push(b));
     assert.equal(out.length, 0);
   });
+
+  it('reuses batches given back, whole or partial, and ignores what it did not hand on', () => {
+    const batch = new CopyDataBatch(4);
+    const out: Buffer[] = [];
+    batch.add(Buffer.from('abcdef'), (b) => out.push(b));
+    batch.flush((b) => out.push(b));
+    const [full, partial] = out as [Buffer, Buffer];
+    assert.equal(partial.toString(), 'ef');
+    batch.recycle(partial); // a view of a whole batch's memory: reusable
+    batch.recycle(Buffer.alloc(4)); // a pooled-size buffer it never handed on: also fine to reuse
+    batch.recycle(Buffer.alloc(3)); // the wrong size: ignored
+    batch.recycle(full.subarray(1)); // not from the start: ignored
+    const next: Buffer[] = [];
+    batch.add(Buffer.from('wxyz'), (b) => next.push(b));
+    assert.equal(next[0]!.toString(), 'wxyz');
+    batch.add(Buffer.from('1234'), (b) => next.push(b));
+    assert.equal(
+      next[0]!.toString(),
+      'wxyz',
+      'a handed-on batch is not reused before it is given back',
+    );
+    assert.equal(next[1]!.toString(), '1234');
+    assert.ok(
+      next.some((b) => b.buffer === partial.buffer),
+      "the given-back batch's memory was reused",
+    );
+  });
 });

@@ -8,15 +8,15 @@ import type { Lsn } from '../wal/lsn.ts';
 import { segmentName } from '../wal/segment-name.ts';
 import type { TimelineId } from '../wal/timeline.ts';
 import {
+  lastSegmentNumber,
+  nextSegment,
   type SegmentNumber,
   segmentOffsetOfLsn,
   segmentOfLsn,
   segmentStartLsn,
 } from '../wal/wal-segment.ts';
 import type { WalSegmentSize } from '../wal/wal-segment-size.ts';
-
-/** How many zero bytes are written at a time when a new `.partial` is padded. */
-const PADDING_CHUNK = 1024 * 1024;
+import { SegmentPreparer, zeroFillTo } from './segment-preparer.ts';
 
 interface OpenSegment {
   readonly timeline: TimelineId;
@@ -50,8 +50,8 @@ export class SegmentWriter {
   readonly #segmentSize: WalSegmentSize;
   readonly #logger: Logger;
   #current: OpenSegment | undefined;
-  /** Zeros to pad new `.partial` files with, allocated on first use. */
-  #zeros: Buffer | undefined;
+  /** The next segment's file, made ready in the background. */
+  readonly #preparer: SegmentPreparer;
   /** The fsync and close of the segment last set aside (closed or completed), until done. */
   #settling: Promise<void> | undefined;
 
@@ -59,6 +59,7 @@ export class SegmentWriter {
     this.#directory = directory;
     this.#segmentSize = segmentSize;
     this.#logger = logger;
+    this.#preparer = new SegmentPreparer(directory, segmentSize, logger);
   }
 
   /** The `.partial` being written, if any. */
@@ -162,8 +163,16 @@ export class SegmentWriter {
     }
   }
 
-  /** Flushes and closes the current `.partial` (it stays a `.partial`). */
+  /**
+   * Flushes and closes the current `.partial` (it stays a `.partial`), and removes the next
+   * segment's prepared file if one was made.
+   */
   async close(): Promise<void> {
+    await this.#closeCurrent();
+    await this.#preparer.discard();
+  }
+
+  async #closeCurrent(): Promise<void> {
     const current = this.#current;
     if (!current) return;
     this.#current = undefined;
@@ -193,7 +202,7 @@ export class SegmentWriter {
   ): Promise<OpenSegment> {
     const current = this.#current;
     if (current && current.timeline === timeline && current.segno === segno) return current;
-    await this.close();
+    await this.#closeCurrent();
     const name = segmentName(timeline, segno, this.#segmentSize);
     const path = join(this.#directory, name);
     let handle: FileHandle;
@@ -203,16 +212,32 @@ export class SegmentWriter {
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT')
         throw ioError('cannot open streamed WAL', `${path}.partial`, error);
-      handle = await open(`${path}.partial`, 'w+', 0o600).catch((cause: unknown) => {
-        throw ioError('cannot create streamed WAL', `${path}.partial`, cause);
-      });
+      handle = await this.#create(name, `${path}.partial`);
       created = true;
     }
     await this.#padToSegmentSize(handle, `${path}.partial`);
     if (created) await fsyncDirectory(this.#directory);
     this.#current = { timeline, segno, name, path, handle };
     if (created && firstOffset > 0) await this.#seedFromEarlierTimeline(this.#current, firstOffset);
+    if (segno < lastSegmentNumber(this.#segmentSize)) {
+      const next = nextSegment(segno, this.#segmentSize);
+      this.#preparer.prepare(segmentName(timeline, next, this.#segmentSize));
+    }
     return this.#current;
+  }
+
+  /** A new `.partial`: the prepared file renamed into place, or else a new empty file. */
+  async #create(name: string, partial: string): Promise<FileHandle> {
+    try {
+      const prepared = await this.#preparer.take(name);
+      if (prepared) {
+        await rename(prepared, partial);
+        return await open(partial, 'r+');
+      }
+      return await open(partial, 'w+', 0o600);
+    } catch (error) {
+      throw ioError('cannot create streamed WAL', partial, error);
+    }
   }
 
   /**
@@ -224,14 +249,7 @@ export class SegmentWriter {
    */
   async #padToSegmentSize(handle: FileHandle, path: string): Promise<void> {
     try {
-      let at = (await handle.stat()).size;
-      if (at >= this.#segmentSize) return;
-      this.#zeros ??= Buffer.alloc(Math.min(PADDING_CHUNK, this.#segmentSize));
-      while (at < this.#segmentSize) {
-        const length = Math.min(this.#zeros.length, this.#segmentSize - at);
-        const { bytesWritten } = await handle.write(this.#zeros, 0, length, at);
-        at += bytesWritten;
-      }
+      await zeroFillTo(handle, this.#segmentSize);
     } catch (error) {
       throw ioError('cannot zero-fill streamed WAL', path, error);
     }

@@ -270,6 +270,31 @@ describe('SegmentWriter', () => {
     assert.equal(writer.flushNow(), true, 'nothing open: nothing to flush');
   });
 
+  it('prepares the next segment in the background and renames it into place at the switch', async () => {
+    const directory = await freshDirectory();
+    const stale = join(directory, '.00000001000000000000000F.partial.prepared');
+    await writeFile(stale, 'left by a killed receiver');
+    const writer = new SegmentWriter(directory, oneMiB, recordingLogger().logger);
+    await writer.write(tl1, lsn(6, 0), pattern(1000, 35));
+    const prepared = join(directory, '.000000010000000000000007.partial.prepared');
+    for (let i = 0; i < 200 && (await stat(prepared).catch(() => undefined))?.size !== MiB; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((await stat(prepared)).size, MiB, 'zero-filled to the segment size');
+    assert.equal(await stat(stale).catch(() => 'gone'), 'gone', 'a stale prepared file is removed');
+    const prepinode = (await stat(prepared)).ino;
+    await writer.write(tl1, lsn(6, 1000), pattern(MiB - 1000 + 300, 36));
+    const seven = join(directory, '000000010000000000000007.partial');
+    assert.equal((await stat(seven)).ino, prepinode, 'the prepared file became the .partial');
+    await writer.close();
+    const bytes = await readFile(seven);
+    assert.ok(bytes.subarray(0, 300).equals(pattern(MiB - 1000 + 300, 36).subarray(MiB - 1000)));
+    assert.ok(bytes.subarray(300).equals(Buffer.alloc(MiB - 300)));
+    assert.deepEqual((await readdir(directory)).sort(), [
+      '000000010000000000000006',
+      '000000010000000000000007.partial',
+    ]);
+  });
+
   it('flush() waits for the fsync of a segment a concurrent write is completing', async () => {
     const directory = await freshDirectory();
     const writer = new SegmentWriter(directory, oneMiB, recordingLogger().logger);

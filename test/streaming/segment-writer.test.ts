@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -304,11 +305,13 @@ describe('SegmentWriter', () => {
     const prototype = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
     await probe.close();
     const datasync = prototype.datasync;
-    const synced: number[] = [];
+    // Which file each fsync was for (the next segment is prepared and fsynced meanwhile too).
+    const synced: string[] = [];
     prototype.datasync = async function (this: FileHandle) {
+      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
       await datasync.call(this);
-      synced.push(this.fd);
+      synced.push(path);
     };
     try {
       // The rest of segment 1 arrives; while its fsync runs, a flush position is wanted.
@@ -321,7 +324,11 @@ describe('SegmentWriter', () => {
       );
       await writer.flush();
       // The first 1000 bytes, written before, are only durable once segment 1 is fsynced.
-      assert.equal(synced.length, 1, 'flush() returned before segment 1 was fsynced');
+      assert.deepEqual(
+        synced.filter((path) => path.endsWith('/000000010000000000000001.partial')),
+        [join(directory, '000000010000000000000001.partial')],
+        'flush() returned before segment 1 was fsynced',
+      );
       await completing;
     } finally {
       prototype.datasync = datasync;

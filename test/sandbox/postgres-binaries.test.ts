@@ -36,7 +36,9 @@ describe('findPostgresBinaries', () => {
   });
 
   it("prefers Debian's packages when installed", {
-    skip: !existsSync('/usr/lib/postgresql/15/bin/postgres'),
+    skip: existsSync('/usr/lib/postgresql/15/bin/postgres')
+      ? false
+      : "Debian's postgresql-15 package is not installed",
   }, () => {
     assert.deepEqual(findPostgresBinaries(15), {
       major: 15,

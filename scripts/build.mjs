@@ -25,27 +25,23 @@ const common = {
   define: { __BARKEEP_VERSION__: JSON.stringify(version), __BARKEEP_BUNDLE__: 'true' },
   logLevel: 'warning',
 };
-// CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
-const esmRequire = {
-  js: "import { createRequire as __barkeepCreateRequire } from 'node:module'; const require = __barkeepCreateRequire(import.meta.url);",
+const esm = {
+  ...common,
+  format: 'esm',
+  external: ['pg-native', 'zstd-napi', 'lz4-napi'],
+  // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __barkeepCreateRequire } from 'node:module'; const require = __barkeepCreateRequire(import.meta.url);",
+  },
 };
 
 rmSync('dist', { recursive: true, force: true });
+await build({ ...esm, entryPoints: { barkeep: 'src/main.ts' } });
 await build({
-  ...common,
-  entryPoints: { barkeep: 'src/main.ts' },
-  format: 'esm',
-  external: ['pg-native', 'zstd-napi', 'lz4-napi'],
-  banner: esmRequire,
-});
-await build({
-  ...common,
+  ...esm,
   entryPoints: { cli: 'src/cli/run-cli.ts' },
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  format: 'esm',
-  external: ['pg-native', 'zstd-napi', 'lz4-napi'],
-  banner: esmRequire,
 });
 await build({
   ...common,

@@ -48,9 +48,10 @@ const LOW_WATER = 2 * 1024 * 1024;
 interface ArchiveTarget {
   write(chunk: Buffer): Promise<void>;
   finish(): Promise<void>;
-  /** The chunk is written and unreferenced once `write()` resolves: its memory may be reused. */
-  readonly releasesChunks?: boolean;
-  /** Writes synchronously, straight from the receive buffer (plain backups). */
+  /**
+   * Writes synchronously, straight from the receive buffer (plain backups). A target that has
+   * it keeps no reference to a chunk once written, so `write()`'s chunks may be reused then.
+   */
   writeNow?(chunk: Buffer): void;
 }
 
@@ -159,7 +160,7 @@ export function receiveBaseBackup(
       }
       run(async () => {
         await current?.write(chunk);
-        if (current?.releasesChunks) stream.recycle(chunk);
+        if (current?.writeNow) stream.recycle(chunk);
         queued -= chunk.length;
         onProgress?.(received - queued, total);
         if (paused && queued < LOW_WATER) {
@@ -222,7 +223,6 @@ async function openArchive(
       write: (chunk) => tar.write(chunk),
       writeNow: (chunk) => tar.writeNow(chunk),
       finish: async () => void (await tar.end()),
-      releasesChunks: true,
     };
   }
   const fileName = storage.onServer ? name : `${name}.${extensionOf(storage.format)}`;

@@ -39,8 +39,9 @@ function writeFully(fd: number, data: Buffer, offset: number): void {
 /**
  * Writes streamed WAL into `streaming/`: the segment being received is `<name>.partial`,
  * zero-filled to its full size when created, and written at the byte offset its LSN gives (so a
- * restart that streams a segment again rewrites the same bytes in place). A segment that reaches its full size is fsynced
- * and renamed to its plain name, and its directory fsynced, before the next `.partial` begins.
+ * restart that streams a segment again rewrites the same bytes in place). A segment that
+ * reaches its full size is fsynced and renamed to its plain name, and its directory fsynced,
+ * before the next `.partial` begins.
  * The first segment of a new timeline is started from the previous timeline's copy of that
  * segment up to the switch point, as PostgreSQL itself does, so it is byte-identical to the
  * server's file.

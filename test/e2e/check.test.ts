@@ -35,7 +35,10 @@ for (const major of smokeVersions()) {
         ],
       });
       receiver = startReceiver(server);
-      await waitFor(() => newestPartial(server) !== undefined, 'the receiver to stream');
+      await waitFor(
+        async () => (await newestPartial(server)) !== undefined,
+        'the receiver to stream',
+      );
       barmanConfig = join(server.dir, 'barman.conf');
       writeFileSync(
         barmanConfig,

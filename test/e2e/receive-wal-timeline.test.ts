@@ -42,7 +42,10 @@ for (const major of smokeVersions()) {
 
     it('streams from the standby, then follows timeline 2 after pg_promote()', async () => {
       receiver = startReceiver(server);
-      await waitFor(() => newestPartial(server) !== undefined, 'streaming from the standby');
+      await waitFor(
+        async () => (await newestPartial(server)) !== undefined,
+        'streaming from the standby',
+      );
       await server.cluster.query('SELECT pg_promote(true, 60)');
       await waitFor(
         () => existsSync(join(server.layout.streaming, '00000002.history')),

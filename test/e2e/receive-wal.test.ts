@@ -59,16 +59,19 @@ for (const major of smokeVersions()) {
 
     it('creates the slot, and the .partial grows as rows are committed', async () => {
       receiver = startReceiver(server);
-      await waitFor(() => newestPartial(server) !== undefined, 'a .partial');
+      await waitFor(async () => (await newestPartial(server)) !== undefined, 'a .partial');
       const [slot] = await server.cluster.query<{ active: boolean }>(
         "SELECT active FROM pg_replication_slots WHERE slot_name = 'barkeep'",
       );
       assert.equal(slot?.active, true, receiver.output());
-      const before = newestPartial(server)!;
+      const before = (await newestPartial(server))!;
       await server.cluster.query(
         "INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g",
       );
-      await waitFor(() => newestPartial(server)!.size > before.size, 'the .partial to grow');
+      await waitFor(
+        async () => (await newestPartial(server))!.size > before.size,
+        'the .partial to grow',
+      );
     });
 
     it("completes a segment byte-identical to the server's, and archive-wal stores it as put-wal did", async () => {
@@ -87,7 +90,7 @@ for (const major of smokeVersions()) {
     });
 
     it('serves the newest .partial through get-wal --partial, zero-padded', async () => {
-      const partial = newestPartial(server)!;
+      const partial = (await newestPartial(server))!;
       const segment = partial.name.slice(0, 24);
       const missing = await server.barkeep(['get-wal', 'pg', segment]);
       assert.equal(missing.code, 1);
@@ -127,7 +130,7 @@ for (const major of smokeVersions()) {
         for (let i = 0; i < 5; i++) {
           const marker = `zero-loss-${Date.now()}-${i}-${Math.random().toString(36).slice(2)}`;
           await server.cluster.query(`INSERT INTO t VALUES (${i}, '${marker}')`);
-          const partial = newestPartial(server)!;
+          const partial = (await newestPartial(server))!;
           const bytes = readFileSync(join(server.layout.streaming, partial.name));
           assert.ok(
             bytes.includes(Buffer.from(marker)),

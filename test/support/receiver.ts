@@ -1,8 +1,9 @@
 // Runs `barkeep receive-wal` in the background, as PostgreSQL's OS user when we are root, the way
 // an operator (or cron) would: a process to stop, kill -9 and restart.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { walBytesInPartial } from '../../src/streaming/partial-extent.ts';
 import type { ArchivedServer } from './archived-server.ts';
 import { installCliForOsUser } from './cli.ts';
 import { lookupOsUser } from './cluster.ts';
@@ -63,19 +64,16 @@ export async function waitFor(
 }
 
 /** The newest `.partial` in streaming/ and its size. */
-export function newestPartial(server: ArchivedServer): { name: string; size: number } | undefined {
+export async function newestPartial(
+  server: ArchivedServer,
+): Promise<{ name: string; size: number } | undefined> {
   if (!existsSync(server.layout.streaming)) return undefined;
   const partials = readdirSync(server.layout.streaming)
     .filter((name) => name.endsWith('.partial'))
     .sort();
   const name = partials[partials.length - 1];
-  return name ? { name, size: walBytesHeld(join(server.layout.streaming, name)) } : undefined;
-}
-
-/** The WAL a .partial holds (it is zero-filled to full size): the end of its last non-zero byte. */
-function walBytesHeld(path: string): number {
-  const bytes = readFileSync(path);
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--;
-  return end;
+  // size: the WAL it holds (it is zero-filled to full size), as the receiver counts it.
+  return name
+    ? { name, size: await walBytesInPartial(join(server.layout.streaming, name)) }
+    : undefined;
 }

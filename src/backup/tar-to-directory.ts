@@ -1,7 +1,8 @@
-import { closeSync, futimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { futimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { ioError } from '../errors/system-error.ts';
+import { WriteBehind } from '../storage/write-behind.ts';
 import { parsePaxRecords, parseTarHeader, TAR_BLOCK, type TarHeader } from './tar-header.ts';
 
 /** What an extracted archive produced. */
@@ -30,7 +31,9 @@ interface OpenFile {
  * are not copied or queued on their way to the kernel (a streaming tar parser with a
  * thread-pool write per piece cost the client about three times pg_basebackup's CPU). When
  * `write()` returns, the chunk is written. Files get their mode and modification time; nothing
- * is fsynced here (the backup syncs every file once at the end). Paths escaping the target
+ * is fsynced here (the backup syncs every file once at the end), but the writeback of large
+ * files starts while they are written ({@link WriteBehind}), so that last pass is short. Paths
+ * escaping the target
  * directory are refused; a damaged header or an archive cut short is an error.
  */
 export class TarToDirectory {
@@ -51,10 +54,17 @@ export class TarToDirectory {
   #ended = false;
   #bytes = 0;
   #failure: Error | undefined;
+  readonly #writeBehind: WriteBehind;
 
-  constructor(target: string, rewriteLink: LinkRewriter = (_path, linkTarget) => linkTarget) {
+  /** `writeBehind` starts the writeback of large files early; another one only in tests. */
+  constructor(
+    target: string,
+    rewriteLink: LinkRewriter = (_path, linkTarget) => linkTarget,
+    writeBehind = new WriteBehind(),
+  ) {
     this.#target = target;
     this.#rewriteLink = rewriteLink;
+    this.#writeBehind = writeBehind;
   }
 
   /** Unpacks the next bytes of the archive; resolves once they are written. */
@@ -86,6 +96,7 @@ export class TarToDirectory {
       });
       throw this.#failure;
     }
+    await this.#writeBehind.settle();
     return { files: this.#files, bytes: this.#bytes };
   }
 
@@ -121,6 +132,7 @@ export class TarToDirectory {
       let done = 0;
       while (done < length) done += writeSync(this.#file.fd, chunk, at + done, length - done);
       this.#bytes += length;
+      this.#writeBehind.wrote(this.#file.fd, length);
     } else if (this.#extended) {
       this.#extended.parts.push(Buffer.from(chunk.subarray(at, at + length)));
     }
@@ -166,6 +178,7 @@ export class TarToDirectory {
       } else if (header.type === 'file') {
         this.#directory(dirname(path));
         const fd = openSync(path, 'w', mode || 0o600);
+        this.#writeBehind.opened(fd, path);
         this.#file = { fd, path, relative, mtime: header.mtime };
         if (size === 0) this.#endEntry();
       }
@@ -181,7 +194,7 @@ export class TarToDirectory {
       try {
         if (file.mtime) futimesSync(file.fd, file.mtime, file.mtime);
       } finally {
-        closeSync(file.fd);
+        this.#writeBehind.release(file.fd);
       }
       this.#files.push(file.relative);
       return;
@@ -209,7 +222,7 @@ export class TarToDirectory {
   #closeFile(): void {
     if (!this.#file) return;
     try {
-      closeSync(this.#file.fd);
+      this.#writeBehind.release(this.#file.fd);
     } catch {
       // already failing: the first error is the one reported
     }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TarToDirectory } from '../../src/backup/tar-to-directory.ts';
 import { isBarkeepError } from '../../src/errors/barkeep-error.ts';
+import { WriteBehind } from '../../src/storage/write-behind.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'barkeep-tar-to-directory-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -138,5 +139,32 @@ describe('TarToDirectory', () => {
     const archive = Buffer.concat([tarOf(sourceTree(), 'ustar'), Buffer.alloc(4096, 0)]);
     const result = await unpack(archive, 1000, join(scratch, `end-${++counter}`));
     assert.equal(result.files.length, 4);
+  });
+
+  it('starts the writeback of a large file while writing it, and end() waits for that flush', async () => {
+    const size = 40 * 1024 * 1024;
+    const archive = Buffer.concat([
+      ustarHeader('base/1/16384', size),
+      Buffer.alloc(size, 9),
+      Buffer.alloc(1024, 0),
+    ]);
+    const flushed: string[] = [];
+    let finishFlush: (() => void) | undefined;
+    const writeBehind = new WriteBehind((fd, callback) => {
+      flushed.push(readlinkSync(`/proc/self/fd/${fd}`));
+      finishFlush = () => callback(null);
+    });
+    const target = join(scratch, `write-behind-${++counter}`);
+    const extractor = new TarToDirectory(target, undefined, writeBehind);
+    for (let at = 0; at < archive.length; at += 1024 * 1024)
+      extractor.writeNow(archive.subarray(at, at + 1024 * 1024));
+    assert.deepEqual(flushed, [join(target, 'base', '1', '16384')]);
+    let ended = false;
+    const ending = extractor.end().then(() => (ended = true));
+    await new Promise(setImmediate);
+    assert.equal(ended, false, 'end() returned while a flush of a written file still ran');
+    finishFlush?.();
+    await ending;
+    assert.equal(statSync(join(target, 'base', '1', '16384')).size, size);
   });
 });

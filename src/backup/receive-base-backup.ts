@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { createDecompressStream } from '../compression/compress-stream.ts';
 import type { WalCompression } from '../compression/compression-format.ts';
+import { ZstdFileWriter } from '../compression/zstd-file-writer.ts';
 import { BarkeepError } from '../errors/barkeep-error.ts';
 import { errnoCode, ioError } from '../errors/system-error.ts';
 import type {
@@ -49,8 +50,9 @@ interface ArchiveTarget {
   write(chunk: Buffer): Promise<void>;
   finish(): Promise<void>;
   /**
-   * Writes synchronously, straight from the receive buffer (plain backups). A target that has
-   * it keeps no reference to a chunk once written, so `write()`'s chunks may be reused then.
+   * Writes synchronously, straight from the receive buffer (plain, and zstd on the client). A
+   * target that has it keeps no reference to a chunk once written, so `write()`'s chunks may be
+   * reused then.
    */
   writeNow?(chunk: Buffer): void;
 }
@@ -227,6 +229,22 @@ async function openArchive(
   }
   const fileName = storage.onServer ? name : `${name}.${extensionOf(storage.format)}`;
   await mkdir(join(directory, 'data'), { recursive: true, mode: 0o700 });
+  if (!storage.onServer && storage.format === 'zstd') {
+    // Compressed as it arrives, synchronously, from the receive buffer (see ZstdFileWriter).
+    const writer = await ZstdFileWriter.open(
+      join(directory, 'data', fileName),
+      storage.level,
+      storage.workers > 1 ? storage.workers : 0,
+    );
+    const sniffer = isBase ? new BackupLabelSniffer() : undefined;
+    if (sniffer) exposeSniffer(sniffer);
+    const writeNow = (chunk: Buffer) => {
+      // The sniffer keeps what it is fed; the chunk itself is reused once written.
+      if (sniffer && !sniffer.finished) sniffer.feed(Buffer.from(chunk));
+      writer.writeNow(chunk);
+    };
+    return { write: async (chunk) => writeNow(chunk), writeNow, finish: () => writer.end() };
+  }
   const sink = await ArchiveFileSink.open(
     join(directory, 'data', fileName),
     storage.onServer ? 'none' : storage.format,

@@ -21,6 +21,7 @@ import { keepExternalConfig } from './keep-external-config.ts';
 import { type CopiedTrees, type CopySource, copyTrees } from './rsync-copy.ts';
 import { checkRsyncOnHosts, describeHost, resolveRsyncHost } from './rsync-host.ts';
 import { findReuseBase } from './rsync-reuse.ts';
+import { withFastCiphers } from './ssh-cipher-order.ts';
 import { syncTree } from './sync-tree.ts';
 
 /**
@@ -50,6 +51,7 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
   // Over ssh each of these steps costs a connection's round trips: they overlap where they are
   // independent (awaited before they matter; see settled()).
   const rsyncChecked = settled(checkRsyncOnHosts(host));
+  const copyHost = settled(withFastCiphers(host));
   const reuseMode = request.reuseBackup ?? settings.reuse_backup;
   const { base, reason } = await findReuseBase(layout, started.backup_id, reuseMode);
   if (reason) context.logger.info(`reuse_backup = ${reuseMode}: copying everything, ${reason}`);
@@ -82,7 +84,7 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
     phase(`Copying the cluster with rsync from ${describeHost(host)} (${jobs} job(s)${via})`);
     const digests = new BackupFileDigests(pool, base ? base.mode : 'off');
     const copied = await copyTrees({
-      host,
+      host: await copyHost(),
       trees: copySources(pgdata, tablespaces, paths),
       major: Math.floor(version / 10000),
       jobs,

@@ -31,7 +31,9 @@ export interface HostOutcome {
 }
 
 /** ssh(1) options that take an argument (OpenSSH 9). */
-const SSH_OPTIONS_WITH_ARGUMENT = new Set('BbcDEeFIiJLlmOoPpQRSWw'.split(''));
+export const SSH_OPTIONS_WITH_ARGUMENT: ReadonlySet<string> = new Set(
+  'BbcDEeFIiJLlmOoPpQRSWw'.split(''),
+);
 const STDERR_KEEP = 8192;
 
 /**

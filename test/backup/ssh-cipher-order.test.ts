@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { RsyncHost } from '../../src/backup/rsync-host.ts';
+import { reorderCiphers, withFastCiphers } from '../../src/backup/ssh-cipher-order.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'barkeep-ssh-cipher-order-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+const withAes = join(scratch, 'cpuinfo-aes');
+writeFileSync(withAes, 'processor\t: 0\nflags\t\t: fpu sse4_2 aes avx2\n');
+const withoutAes = join(scratch, 'cpuinfo-plain');
+writeFileSync(withoutAes, 'processor\t: 0\nflags\t\t: fpu sse4_2 avx2 vaes_not\n');
+
+function sshHost(...options: string[]): Extract<RsyncHost, { kind: 'ssh' }> {
+  const shell = ['ssh', ...options];
+  return {
+    kind: 'ssh',
+    sshCommand: [...shell, 'postgres@pg.invalid'].join(' '),
+    shell,
+    destination: 'postgres@pg.invalid',
+  };
+}
+
+/** The Ciphers list a host's shell ends with, if reordered. */
+function ciphersOf(host: RsyncHost): string[] | undefined {
+  if (host.kind !== 'ssh') return undefined;
+  const option = host.shell.at(-1) ?? '';
+  return option.startsWith('Ciphers=') ? option.slice('Ciphers='.length).split(',') : undefined;
+}
+
+describe('reorderCiphers', () => {
+  it('moves AES-GCM to the front, 128 before 256, the others after in their order', () => {
+    assert.deepEqual(
+      reorderCiphers([
+        'chacha20-poly1305@openssh.com',
+        'aes128-ctr',
+        'aes256-gcm@openssh.com',
+        'aes128-gcm@openssh.com',
+      ]),
+      [
+        'aes128-gcm@openssh.com',
+        'aes256-gcm@openssh.com',
+        'chacha20-poly1305@openssh.com',
+        'aes128-ctr',
+      ],
+    );
+  });
+
+  it('says there is nothing to do without AES-GCM, or when it is first already', () => {
+    assert.equal(reorderCiphers(['chacha20-poly1305@openssh.com', 'aes128-ctr']), undefined);
+    assert.equal(
+      reorderCiphers(['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com']),
+      undefined,
+    );
+  });
+});
+
+describe('withFastCiphers', () => {
+  it('puts AES-GCM first in the list ssh -G gives for the destination, adding no cipher', async () => {
+    const host = await withFastCiphers(
+      sshHost('-p', '2222', '-o', 'StrictHostKeyChecking=no'),
+      process.env,
+      withAes,
+    );
+    const ciphers = ciphersOf(host);
+    assert.ok(ciphers, 'no Ciphers option was added');
+    assert.equal(ciphers[0], 'aes128-gcm@openssh.com');
+    assert.ok(ciphers.includes('chacha20-poly1305@openssh.com'));
+    assert.deepEqual((host as { shell: readonly string[] }).shell.slice(0, 4), [
+      'ssh',
+      '-p',
+      '2222',
+      '-o',
+    ]);
+  });
+
+  it("keeps to the ciphers the user's ssh_config allows (only their order changes)", async () => {
+    const config = join(scratch, 'ssh_config');
+    writeFileSync(
+      config,
+      'Host *\n  Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n',
+    );
+    const host = await withFastCiphers(sshHost('-F', config), process.env, withAes);
+    assert.deepEqual(ciphersOf(host), ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']);
+  });
+
+  it('leaves ssh_command alone when it names ciphers itself', async () => {
+    for (const options of [
+      ['-c', 'chacha20-poly1305@openssh.com'],
+      ['-4c', 'chacha20-poly1305@openssh.com'],
+      ['-o', 'Ciphers=chacha20-poly1305@openssh.com'],
+      ['-oCiphers chacha20-poly1305@openssh.com'],
+    ]) {
+      const host = sshHost(...options);
+      assert.equal(await withFastCiphers(host, process.env, withAes), host, options.join(' '));
+    }
+  });
+
+  it('leaves it alone without AES instructions, for another ssh program, and for local-rsync', async () => {
+    const host = sshHost('-p', '2222');
+    assert.equal(await withFastCiphers(host, process.env, withoutAes), host);
+    assert.equal(await withFastCiphers(host, process.env, join(scratch, 'missing')), host);
+    const other: RsyncHost = { ...host, shell: ['/bin/false'] };
+    assert.equal(await withFastCiphers(other, process.env, withAes), other);
+    const local: RsyncHost = { kind: 'local' };
+    assert.equal(await withFastCiphers(local, process.env, withAes), local);
+  });
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ioError } from '../errors/system-error.ts';
 import { forEachLimited } from '../storage/bounded-workers.ts';
 import type { BackupFileDigests, DigestTree } from './backup-file-digests.ts';
+import { watchCompletedFiles } from './completed-file-watch.ts';
 import type { ProgressListener } from './receive-base-backup.ts';
 import { listTrees } from './rsync-file-list.ts';
 import { selectPgdata, selectTablespace, type TreeSelection } from './rsync-file-selection.ts';
@@ -54,7 +55,7 @@ export interface CopiedTrees {
  * Copies PGDATA and the tablespaces from the host, after `pg_backup_start`: lists them with one
  * `find`, leaves out what pg_basebackup leaves out, copies the directories and symbolic links
  * first (one run per tree), then the files in chunks balanced by size, `jobs` rsync processes
- * at once, each chunk handed to the checksum pool as soon as rsync is done with it. With a
+ * at once; each file is handed to the checksum pool as soon as rsync has put it in place. With a
  * reuse base, files unchanged since that backup began are compared by size and time against
  * its copy and linked or copied from it; newer ones are always transferred.
  */
@@ -111,8 +112,18 @@ export async function copyTrees(options: CopyTreesOptions): Promise<CopiedTrees>
   options.onProgress?.(0, total);
   await forEachLimited(chunks, options.jobs, async (chunk) => {
     const paths = chunk.files.map((file) => file.path);
-    await run(chunk.tree, paths, chunk);
-    options.digests.submit(digestTrees[chunk.tree]!, paths, chunk.check === 'quick');
+    const tree = digestTrees[chunk.tree]!;
+    const trusted = chunk.check === 'quick';
+    // Files rsync has finished are checksummed and flushed while it copies the others.
+    const watch = watchCompletedFiles(tree.root, paths, (done) =>
+      options.digests.submit(tree, done, trusted),
+    );
+    try {
+      await run(chunk.tree, paths, chunk);
+    } finally {
+      await watch.stop();
+    }
+    options.digests.submit(tree, paths, trusted);
     done += chunk.bytes;
     options.onProgress?.(done, total);
   });

@@ -26,7 +26,7 @@ export interface PlanOptions {
    * backup to reuse.
    */
   readonly horizonMs: number | undefined;
-  /** Aim for chunks about this large, so copying and checksumming overlap; default 256 MiB. */
+  /** Aim for chunks about this large (up to four per job); default: no split by size. */
   readonly chunkBytes?: number;
 }
 
@@ -35,9 +35,11 @@ const FILE_OVERHEAD = 16 * 1024;
 
 /**
  * Splits the files of every tree into chunks balanced by size (largest first into the lightest
- * chunk), each to be one rsync `--files-from` run: at least `jobs` chunks so `jobs` rsyncs run
- * at once, and up to four per job when the data is large, so that checksumming a finished
- * chunk overlaps with copying the next. Files are split first by how they may be reused (see
+ * chunk), each to be one rsync `--files-from` run: `jobs` chunks so `jobs` rsyncs run at once
+ * (more with `chunkBytes`, up to four per job). Each run is an ssh connection and a file-list
+ * exchange, and the checksums overlap with the copy inside one run anyway (see
+ * watchCompletedFiles): a first backup of 1.5 GB split into ~256 MiB runs took 11 s against 8 s
+ * in one run. Files are split first by how they may be reused (see
  * {@link ReuseCheck}); those the quick check will find unchanged weigh only their per-file cost.
  * Returned largest first.
  */
@@ -46,7 +48,7 @@ export function planCopy(
   options: PlanOptions,
 ): CopyChunk[] {
   const jobs = Math.max(1, options.jobs);
-  const chunkBytes = options.chunkBytes ?? 256 * 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? Number.POSITIVE_INFINITY;
   const groups: { tree: number; check: ReuseCheck; files: CopyFile[]; bytes: number }[] = [];
   for (const [tree, files] of trees.entries()) {
     const quick: CopyFile[] = [];

@@ -162,6 +162,20 @@ describe('the copy plan', () => {
     assert.equal(balance(files.slice(0, 1), 4).length, 1);
   });
 
+  it('runs one chunk per job unless asked to split by size (each run is an ssh connection)', () => {
+    const big = Array.from({ length: 12 }, (_, i) => ({
+      path: `g${i}`,
+      size: 512 * 1024 * 1024,
+      mtimeMs: 1000,
+    }));
+    assert.equal(planCopy([big], { jobs: 1, horizonMs: undefined }).length, 1);
+    assert.equal(planCopy([big], { jobs: 2, horizonMs: undefined }).length, 2);
+    assert.equal(
+      planCopy([big], { jobs: 2, horizonMs: undefined, chunkBytes: 256 * 1024 * 1024 }).length,
+      8,
+    );
+  });
+
   it('runs at least one chunk per job, splits by the reuse horizon, largest first', () => {
     const plain = planCopy([files], { jobs: 3, horizonMs: undefined });
     assert.equal(plain.length, 3);

@@ -22,6 +22,7 @@ import { type CopiedTrees, type CopySource, copyTrees } from './rsync-copy.ts';
 import { checkRsyncOnHosts, describeHost, resolveRsyncHost } from './rsync-host.ts';
 import { findReuseBase } from './rsync-reuse.ts';
 import { withFastCiphers } from './ssh-cipher-order.ts';
+import { type BackupSsh, openBackupSsh } from './ssh-connection-sharing.ts';
 import { syncTree } from './sync-tree.ts';
 
 /**
@@ -42,16 +43,33 @@ export const rsyncBackupMode = 'rsync-concurrent';
  * `deduplicated_size` says what this one added.
  */
 export async function copyClusterWithRsync(context: BackupContext): Promise<BackupInfo> {
-  const { server, conninfo, started, paths, layout, request, phase } = context;
+  const { server, request, phase } = context;
   const settings = server.settings;
   const method = settings.backup_method === 'rsync' ? 'rsync' : 'local-rsync';
   const jobs = Math.max(1, request.jobs ?? settings.parallel_jobs);
-  const host = await resolveRsyncHost(method, settings.ssh_command, server.name);
-  phase(`Checking rsync here and on ${describeHost(host)}`);
+  const configured = await resolveRsyncHost(method, settings.ssh_command, server.name);
+  phase(`Checking rsync here and on ${describeHost(configured)}`);
+  const ssh = await openBackupSsh(await withFastCiphers(configured));
+  try {
+    return await copyWithSsh(context, method, jobs, ssh);
+  } finally {
+    await ssh.close();
+  }
+}
+
+/** The backup itself, once the ssh connections are set up. */
+async function copyWithSsh(
+  context: BackupContext,
+  method: 'rsync' | 'local-rsync',
+  jobs: number,
+  ssh: BackupSsh,
+): Promise<BackupInfo> {
+  const { server, conninfo, started, paths, layout, request, phase } = context;
+  const settings = server.settings;
+  const host = ssh.shared;
   // Over ssh each of these steps costs a connection's round trips: they overlap where they are
   // independent (awaited before they matter; see settled()).
   const rsyncChecked = settled(checkRsyncOnHosts(host));
-  const copyHost = settled(withFastCiphers(host));
   const reuseMode = request.reuseBackup ?? settings.reuse_backup;
   const { base, reason } = await findReuseBase(layout, started.backup_id, reuseMode);
   if (reason) context.logger.info(`reuse_backup = ${reuseMode}: copying everything, ${reason}`);
@@ -67,7 +85,7 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
     // The configuration files outside PGDATA are fetched while the cluster is copied.
     const externalKept = settled(
       keepExternalConfig(client, {
-        sshCommand: method === 'rsync' ? settings.ssh_command : undefined,
+        sshCommand: host.kind === 'ssh' ? host.sshCommand : undefined,
         backupDirectory: paths.directory,
         logger: request.logger,
         phase,
@@ -84,7 +102,8 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
     phase(`Copying the cluster with rsync from ${describeHost(host)} (${jobs} job(s)${via})`);
     const digests = new BackupFileDigests(pool, base ? base.mode : 'off');
     const copied = await copyTrees({
-      host: await copyHost(),
+      host,
+      bulkHost: ssh.direct,
       trees: copySources(pgdata, tablespaces, paths),
       major: Math.floor(version / 10000),
       jobs,

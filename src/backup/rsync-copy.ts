@@ -26,7 +26,10 @@ export interface CopySource {
 
 /** Options of {@link copyTrees}. */
 export interface CopyTreesOptions {
+  /** Where the files are read (its listing and the runs that send no file data go through it). */
   readonly host: RsyncHost;
+  /** The same host for the runs that carry file data, when they need connections of their own. */
+  readonly bulkHost?: RsyncHost;
   readonly trees: readonly CopySource[];
   /** The server's major version: a tablespace holds one `PG_<major>_*` directory per major. */
   readonly major: number;
@@ -84,7 +87,8 @@ export async function copyTrees(options: CopyTreesOptions): Promise<CopiedTrees>
   let vanished = 0;
   const run = async (index: number, paths: readonly string[], chunk?: CopyChunk) => {
     const result = await runRsync({
-      host,
+      // The runs that carry the data get connections of their own (see openBackupSsh).
+      host: chunk?.check === 'full' ? (options.bulkHost ?? host) : host,
       source: trees[index]!.source,
       target: trees[index]!.target,
       paths,

@@ -31,10 +31,45 @@ export interface HostOutcome {
 }
 
 /** ssh(1) options that take an argument (OpenSSH 9). */
-export const SSH_OPTIONS_WITH_ARGUMENT: ReadonlySet<string> = new Set(
-  'BbcDEeFIiJLlmOoPpQRSWw'.split(''),
-);
+const SSH_OPTIONS_WITH_ARGUMENT: ReadonlySet<string> = new Set('BbcDEeFIiJLlmOoPpQRSWw'.split(''));
 const STDERR_KEEP = 8192;
+
+/** `host` with ssh options added before its destination, in both of its forms. */
+export function withOptions(
+  host: Extract<RsyncHost, { kind: 'ssh' }>,
+  extra: readonly string[],
+): Extract<RsyncHost, { kind: 'ssh' }> {
+  const shell = [...host.shell, ...extra];
+  return {
+    ...host,
+    shell,
+    sshCommand: [...shell, host.destination].map(shellQuote).join(' '),
+  };
+}
+
+/**
+ * The options of an ssh command line (program first, destination excluded), each flag with its
+ * argument when it takes one (`-p 22`, `-p22`, `-o Key=value`, `-oKey=value`): what the code
+ * that adds options checks first, so that it never overrides the user's own.
+ */
+export function sshOptions(shell: readonly string[]): { flag: string; argument?: string }[] {
+  const options: { flag: string; argument?: string }[] = [];
+  for (let index = 1; index < shell.length; index++) {
+    const word = shell[index]!;
+    if (!word.startsWith('-')) continue;
+    for (let at = 1; at < word.length; at++) {
+      const flag = word[at]!;
+      if (!SSH_OPTIONS_WITH_ARGUMENT.has(flag)) {
+        options.push({ flag });
+        continue;
+      }
+      const argument = at < word.length - 1 ? word.slice(at + 1) : (shell[++index] ?? '');
+      options.push({ flag, argument });
+      break;
+    }
+  }
+  return options;
+}
 
 /**
  * The host a backup method reads from. `local-rsync` needs nothing; `rsync` needs `ssh_command`,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type RsyncHost, runProcess, SSH_OPTIONS_WITH_ARGUMENT } from './rsync-host.ts';
+import { type RsyncHost, runProcess, sshOptions, withOptions } from './rsync-host.ts';
 
 /** The AES-GCM ciphers, fastest first: with the CPU's AES instructions the cheapest OpenSSH has. */
 const AES_GCM = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'];
@@ -34,7 +34,7 @@ export async function withFastCiphers(
   const ciphers = line?.slice('ciphers '.length).trim().split(',') ?? [];
   const reordered = reorderCiphers(ciphers);
   if (reordered === undefined) return host;
-  return { ...host, shell: [...host.shell, '-o', `Ciphers=${reordered.join(',')}`] };
+  return withOptions(host, ['-o', `Ciphers=${reordered.join(',')}`]);
 }
 
 /**
@@ -50,19 +50,9 @@ export function reorderCiphers(ciphers: readonly string[]): string[] | undefined
 
 /** Whether ssh's options already choose the ciphers (`-c LIST`, `-o Ciphers=...`). */
 function namesCiphers(shell: readonly string[]): boolean {
-  for (let index = 1; index < shell.length; index++) {
-    const word = shell[index]!;
-    if (!word.startsWith('-')) continue;
-    for (let at = 1; at < word.length; at++) {
-      const flag = word[at]!;
-      if (flag === 'c') return true;
-      if (!SSH_OPTIONS_WITH_ARGUMENT.has(flag)) continue;
-      const argument = at < word.length - 1 ? word.slice(at + 1) : (shell[++index] ?? '');
-      if (flag === 'o' && /^\s*ciphers\b/i.test(argument)) return true;
-      break;
-    }
-  }
-  return false;
+  return sshOptions(shell).some(
+    ({ flag, argument }) => flag === 'c' || (flag === 'o' && /^\s*ciphers\b/i.test(argument ?? '')),
+  );
 }
 
 /** Whether this machine's CPU has AES instructions (x86 `aes`, Arm `aes` in its features). */

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type RsyncHost, runOnHost, withOptions } from '../../src/backup/rsync-host.ts';
+import { openBackupSsh } from '../../src/backup/ssh-connection-sharing.ts';
+import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
+
+function sshHost(...options: string[]): Extract<RsyncHost, { kind: 'ssh' }> {
+  const shell = ['ssh', ...options];
+  return {
+    kind: 'ssh',
+    sshCommand: [...shell, 'postgres@pg.invalid'].join(' '),
+    shell,
+    destination: 'postgres@pg.invalid',
+  };
+}
+
+/** The ControlPath a shared host was given. */
+function controlPath(host: RsyncHost): string | undefined {
+  if (host.kind !== 'ssh') return undefined;
+  const option = host.shell.find((word) => word.startsWith('ControlPath='));
+  return option?.slice('ControlPath='.length);
+}
+
+describe('withOptions', () => {
+  it('adds options before the destination, to the words and to the shell command alike', () => {
+    const host = withOptions(sshHost('-p', '2222'), ['-o', 'ControlPath=/tmp/a b/%C']);
+    assert.deepEqual(host.shell, ['ssh', '-p', '2222', '-o', 'ControlPath=/tmp/a b/%C']);
+    // The shell command is the same words, each quoted for /bin/sh.
+    const words = spawnSync('/bin/sh', ['-c', `printf '%s\\n' ${host.sshCommand}`], {
+      encoding: 'utf8',
+    }).stdout;
+    assert.deepEqual(words.trim().split('\n'), [...host.shell, 'postgres@pg.invalid']);
+  });
+});
+
+describe('openBackupSsh', () => {
+  it('shares nothing for local-rsync, when ssh_command sets up sharing itself, or for another ssh program', async () => {
+    const local: RsyncHost = { kind: 'local' };
+    for (const host of [
+      local,
+      sshHost('-S', '/tmp/mine'),
+      sshHost('-o', 'ControlMaster=no'),
+      sshHost('-oControlPath=/tmp/mine'),
+      { ...sshHost(), shell: ['/bin/false'] },
+    ]) {
+      const ssh = await openBackupSsh(host);
+      assert.equal(ssh.shared, host);
+      assert.equal(ssh.direct, host);
+      await ssh.close();
+    }
+  });
+
+  const missing = sshdUnavailableReason();
+  describe('against a real sshd', { skip: missing ?? false }, () => {
+    let sshd: TestSshd;
+    before(async () => {
+      sshd = await startTestSshd();
+    });
+    after(async () => {
+      await sshd?.stop();
+    });
+
+    it('runs commands over one master connection in a private directory, ended by close()', async () => {
+      const words = sshd.sshCommand.split(' ');
+      const host: RsyncHost = {
+        kind: 'ssh',
+        sshCommand: sshd.sshCommand,
+        shell: words.slice(0, -1),
+        destination: words.at(-1)!,
+      };
+      const ssh = await openBackupSsh(host);
+      assert.equal(ssh.direct, host, 'the bulk copies must keep connections of their own');
+      const path = controlPath(ssh.shared);
+      assert.ok(path, 'no ControlPath on the shared host');
+      const directory = dirname(path);
+      const first = await runOnHost(ssh.shared, ['echo', 'one']);
+      assert.equal(first.status, 0, first.stderr);
+      assert.equal(first.stdout.toString(), 'one\n');
+      assert.equal(readdirSync(directory).length, 1, 'no master socket after the first command');
+      const second = await runOnHost(ssh.shared, ['echo', 'two']);
+      assert.equal(second.stdout.toString(), 'two\n');
+      await ssh.close();
+      assert.equal(existsSync(directory), false, 'the socket directory was left behind');
+    });
+  });
+});

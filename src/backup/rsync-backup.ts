@@ -103,7 +103,8 @@ async function copyWithSsh(
     const digests = new BackupFileDigests(pool, base ? base.mode : 'off');
     const copied = await copyTrees({
       host,
-      bulkHost: ssh.direct,
+      // Several data runs at once each get a connection (and an encrypting process) of their own.
+      bulkHost: jobs > 1 ? ssh.direct : host,
       trees: copySources(pgdata, tablespaces, paths),
       major: Math.floor(version / 10000),
       jobs,

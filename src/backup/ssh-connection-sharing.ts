@@ -23,9 +23,10 @@ export interface BackupSsh {
  * by itself 60 s after its last session if barkeep was killed). A single rsync run carrying the
  * data rides on the master too (1.5 GB over loopback: 3.2-3.8 s, against 3.9-4.4 s with a
  * connection of its own); several at once (`-j`) take `direct` connections, as over one master
- * they would share one encrypting process. Nothing is shared when ssh_command chooses its own sharing (`-S`,
- * `ControlMaster`, `ControlPath`), for `local-rsync`, or when `ssh -G` does not work (another
- * ssh program).
+ * they would share one encrypting process. Nothing is shared when ssh_command chooses its own
+ * sharing (`-S`, `ControlMaster`, `ControlPath`), for `local-rsync`, when `ssh -G` does not work
+ * (another ssh program), or when no private directory with a short enough path can be made in
+ * the temporary directory (TMPDIR).
  */
 export async function openBackupSsh(
   host: RsyncHost,
@@ -38,7 +39,12 @@ export async function openBackupSsh(
     () => undefined,
   );
   if (probe?.status !== 0) return unshared;
-  const directory = await mkdtemp(join(tmpdir(), 'barkeep-ssh-'));
+  const directory = await mkdtemp(join(tmpdir(), 'barkeep-ssh-')).catch(() => undefined);
+  // %C is 40 characters; a socket's path must fit in sockaddr_un (108 bytes on Linux).
+  if (directory === undefined || directory.length + 41 > 100) {
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+    return unshared;
+  }
   const shared = withOptions(host, [
     '-o',
     'ControlMaster=auto',

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RsyncHost, runOnHost, withOptions } from '../../src/backup/rsync-host.ts';
 import { openBackupSsh } from '../../src/backup/ssh-connection-sharing.ts';
 import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'barkeep-ssh-sharing-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 function sshHost(...options: string[]): Extract<RsyncHost, { kind: 'ssh' }> {
   const shell = ['ssh', ...options];
@@ -61,6 +65,31 @@ describe('openBackupSsh', () => {
     });
     after(async () => {
       await sshd?.stop();
+    });
+
+    it('shares nothing when TMPDIR is missing or too long for a socket path', async () => {
+      const words = sshd.sshCommand.split(' ');
+      const host: RsyncHost = {
+        kind: 'ssh',
+        sshCommand: sshd.sshCommand,
+        shell: words.slice(0, -1),
+        destination: words.at(-1)!,
+      };
+      const saved = process.env.TMPDIR;
+      const long = join(scratch, 'x'.repeat(70));
+      mkdirSync(long, { recursive: true });
+      try {
+        for (const tmp of [join(scratch, 'missing'), long]) {
+          process.env.TMPDIR = tmp;
+          const ssh = await openBackupSsh(host);
+          assert.equal(ssh.shared, host, tmp);
+          await ssh.close();
+        }
+        assert.deepEqual(readdirSync(long), [], 'a directory was left in the long TMPDIR');
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+      }
     });
 
     it('runs commands over one master connection in a private directory, ended by close()', async () => {

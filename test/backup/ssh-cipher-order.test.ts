@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RsyncHost } from '../../src/backup/rsync-host.ts';
 import { reorderCiphers, withFastCiphers } from '../../src/backup/ssh-cipher-order.ts';
+import { madeUpSshHost } from '../support/ssh-host.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'barkeep-ssh-cipher-order-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -12,16 +13,6 @@ const withAes = join(scratch, 'cpuinfo-aes');
 writeFileSync(withAes, 'processor\t: 0\nflags\t\t: fpu sse4_2 aes avx2\n');
 const withoutAes = join(scratch, 'cpuinfo-plain');
 writeFileSync(withoutAes, 'processor\t: 0\nflags\t\t: fpu sse4_2 avx2 vaes_not\n');
-
-function sshHost(...options: string[]): Extract<RsyncHost, { kind: 'ssh' }> {
-  const shell = ['ssh', ...options];
-  return {
-    kind: 'ssh',
-    sshCommand: [...shell, 'postgres@pg.invalid'].join(' '),
-    shell,
-    destination: 'postgres@pg.invalid',
-  };
-}
 
 /** The Ciphers list a host's shell ends with, if reordered. */
 function ciphersOf(host: RsyncHost): string[] | undefined {
@@ -60,7 +51,7 @@ describe('reorderCiphers', () => {
 describe('withFastCiphers', () => {
   it('puts AES-GCM first in the list ssh -G gives for the destination, adding no cipher', async () => {
     const host = await withFastCiphers(
-      sshHost('-p', '2222', '-o', 'StrictHostKeyChecking=no'),
+      madeUpSshHost('-p', '2222', '-o', 'StrictHostKeyChecking=no'),
       process.env,
       withAes,
     );
@@ -82,7 +73,7 @@ describe('withFastCiphers', () => {
       config,
       'Host *\n  Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n',
     );
-    const host = await withFastCiphers(sshHost('-F', config), process.env, withAes);
+    const host = await withFastCiphers(madeUpSshHost('-F', config), process.env, withAes);
     assert.deepEqual(ciphersOf(host), ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']);
   });
 
@@ -93,13 +84,13 @@ describe('withFastCiphers', () => {
       ['-o', 'Ciphers=chacha20-poly1305@openssh.com'],
       ['-oCiphers chacha20-poly1305@openssh.com'],
     ]) {
-      const host = sshHost(...options);
+      const host = madeUpSshHost(...options);
       assert.equal(await withFastCiphers(host, process.env, withAes), host, options.join(' '));
     }
   });
 
   it('leaves it alone without AES instructions, for another ssh program, and for local-rsync', async () => {
-    const host = sshHost('-p', '2222');
+    const host = madeUpSshHost('-p', '2222');
     assert.equal(await withFastCiphers(host, process.env, withoutAes), host);
     assert.equal(await withFastCiphers(host, process.env, join(scratch, 'missing')), host);
     const other: RsyncHost = { ...host, shell: ['/bin/false'] };

@@ -6,20 +6,11 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RsyncHost, runOnHost, withOptions } from '../../src/backup/rsync-host.ts';
 import { openBackupSsh } from '../../src/backup/ssh-connection-sharing.ts';
+import { madeUpSshHost, testSshdHost } from '../support/ssh-host.ts';
 import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'barkeep-ssh-sharing-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function sshHost(...options: string[]): Extract<RsyncHost, { kind: 'ssh' }> {
-  const shell = ['ssh', ...options];
-  return {
-    kind: 'ssh',
-    sshCommand: [...shell, 'postgres@pg.invalid'].join(' '),
-    shell,
-    destination: 'postgres@pg.invalid',
-  };
-}
 
 /** The ControlPath a shared host was given. */
 function controlPath(host: RsyncHost): string | undefined {
@@ -30,7 +21,7 @@ function controlPath(host: RsyncHost): string | undefined {
 
 describe('withOptions', () => {
   it('adds options before the destination, to the words and to the shell command alike', () => {
-    const host = withOptions(sshHost('-p', '2222'), ['-o', 'ControlPath=/tmp/a b/%C']);
+    const host = withOptions(madeUpSshHost('-p', '2222'), ['-o', 'ControlPath=/tmp/a b/%C']);
     assert.deepEqual(host.shell, ['ssh', '-p', '2222', '-o', 'ControlPath=/tmp/a b/%C']);
     // The shell command is the same words, each quoted for /bin/sh.
     const words = spawnSync('/bin/sh', ['-c', `printf '%s\\n' ${host.sshCommand}`], {
@@ -45,10 +36,10 @@ describe('openBackupSsh', () => {
     const local: RsyncHost = { kind: 'local' };
     for (const host of [
       local,
-      sshHost('-S', '/tmp/mine'),
-      sshHost('-o', 'ControlMaster=no'),
-      sshHost('-oControlPath=/tmp/mine'),
-      { ...sshHost(), shell: ['/bin/false'] },
+      madeUpSshHost('-S', '/tmp/mine'),
+      madeUpSshHost('-o', 'ControlMaster=no'),
+      madeUpSshHost('-oControlPath=/tmp/mine'),
+      { ...madeUpSshHost(), shell: ['/bin/false'] },
     ]) {
       const ssh = await openBackupSsh(host);
       assert.equal(ssh.shared, host);
@@ -68,13 +59,7 @@ describe('openBackupSsh', () => {
     });
 
     it('shares nothing when TMPDIR is missing or too long for a socket path', async () => {
-      const words = sshd.sshCommand.split(' ');
-      const host: RsyncHost = {
-        kind: 'ssh',
-        sshCommand: sshd.sshCommand,
-        shell: words.slice(0, -1),
-        destination: words.at(-1)!,
-      };
+      const host = testSshdHost(sshd);
       const saved = process.env.TMPDIR;
       const long = join(scratch, 'x'.repeat(70));
       mkdirSync(long, { recursive: true });
@@ -93,13 +78,7 @@ describe('openBackupSsh', () => {
     });
 
     it('runs commands over one master connection in a private directory, ended by close()', async () => {
-      const words = sshd.sshCommand.split(' ');
-      const host: RsyncHost = {
-        kind: 'ssh',
-        sshCommand: sshd.sshCommand,
-        shell: words.slice(0, -1),
-        destination: words.at(-1)!,
-      };
+      const host = testSshdHost(sshd);
       const ssh = await openBackupSsh(host);
       assert.equal(ssh.direct, host, 'the bulk copies must keep connections of their own');
       const path = controlPath(ssh.shared);

@@ -39,7 +39,7 @@ export class WriteBehind {
   readonly #files = new Map<number, Tracked>();
   #inFlight = 0;
   #failure: Error | undefined;
-  #idle: (() => void) | undefined;
+  readonly #idle: (() => void)[] = [];
 
   /** `flush` is `fs.fdatasync` (another function only in tests, to watch or delay it). */
   constructor(flush: FlushFunction = fdatasync) {
@@ -85,7 +85,7 @@ export class WriteBehind {
    * @throws BarkeepError `io` naming the file whose flush failed.
    */
   async settle(): Promise<void> {
-    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.#failure) throw this.#failure;
   }
 
@@ -113,10 +113,6 @@ export class WriteBehind {
 
   #done(): void {
     this.#inFlight -= 1;
-    if (this.#inFlight === 0 && this.#idle) {
-      const idle = this.#idle;
-      this.#idle = undefined;
-      idle();
-    }
+    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }

@@ -92,10 +92,11 @@ describe('WriteBehind', () => {
     assert.equal(isOpen(fd), true, 'closed under a running flush (its number could be reused)');
     let settled = false;
     const settling = writeBehind.settle().then(() => (settled = true));
+    const alsoSettling = writeBehind.settle(); // a second waiter is woken too
     await new Promise(setImmediate);
     assert.equal(settled, false, 'settle() returned while a flush ran');
     pending.shift()?.finish();
-    await settling;
+    await Promise.all([settling, alsoSettling]);
     assert.equal(isOpen(fd), false);
   });
 

@@ -29,8 +29,8 @@ export function watchCompletedFiles(
   const pending = new Map<string, Map<string, string>>();
   for (const path of paths) {
     const directory = posix.dirname(path);
-    let names = pending.get(directory);
-    if (!names) pending.set(directory, (names = new Map()));
+    const names = pending.get(directory) ?? new Map<string, string>();
+    pending.set(directory, names);
     names.set(posix.basename(path), path);
   }
   let looking: Promise<void> | undefined;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { type Lsn, parseLsn } from '../../wal/lsn.ts';
 import { CopyDataBatch } from './copy-data-batch.ts';
+import { CopyDataDemux, type CopyDataPiece } from './copy-data-demux.ts';
 
 /** A tablespace the server will send (the data directory has no oid and no location). */
 export interface BackupTablespace {
@@ -66,6 +67,11 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   readonly #batch = new CopyDataBatch(DATA_BATCH_BYTES);
   readonly #emitData = (bytes: Buffer) => this.emit('data', bytes);
   readonly #onCopyOut = () => this.#copyOutResponse();
+  /** Gives the socket back to pg's parser, while the command's CopyData is read here. */
+  #restoreSocket: (() => void) | undefined;
+  /** The type byte of the typed CopyData message being read, and its parts when not data. */
+  #pieceType = 0;
+  #pieceParts: Buffer[] = [];
 
   /** `typedCopyData`: true for PostgreSQL 15+ (one COPY stream with typed messages). */
   constructor(command: string, typedCopyData: boolean) {
@@ -77,7 +83,62 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   submit(connection: PgConnection): void {
     this.#connection = connection;
     connection.on('copyOutResponse', this.#onCopyOut);
+    this.#readCopyDataFromSocket(connection.stream);
     connection.query(this.#command);
+  }
+
+  /** Whether the CopyData of this command is read from the socket in place (see CopyDataDemux). */
+  get readsSocket(): boolean {
+    return this.#restoreSocket !== undefined;
+  }
+
+  /**
+   * Puts a CopyDataDemux in front of pg's parser for the length of the command: the connection
+   * is idle (pg submits a query after ReadyForQuery), so the stream starts on a message
+   * boundary. With any other set of socket listeners than pg's one, pg parses everything, as
+   * without this.
+   */
+  #readCopyDataFromSocket(socket: Socket | undefined): void {
+    const listeners = socket?.listeners('data') as ((chunk: Buffer) => void)[] | undefined;
+    if (!socket || listeners?.length !== 1) return;
+    const parse = listeners[0]!;
+    const demux = new CopyDataDemux(parse, (piece) => this.#copyPiece(piece));
+    const read = (chunk: Buffer) => {
+      const rest = demux.push(chunk);
+      if (rest === undefined) return;
+      this.#restoreSocket?.();
+      if (rest.length > 0) parse(rest);
+    };
+    socket.removeListener('data', parse);
+    socket.on('data', read);
+    this.#restoreSocket = () => {
+      socket.removeListener('data', read);
+      socket.on('data', parse);
+      this.#restoreSocket = undefined;
+    };
+  }
+
+  /** A piece of a CopyData payload, read in place: archive bytes go on at once. */
+  #copyPiece({ bytes, at, length }: CopyDataPiece): void {
+    if (!this.#typed) {
+      this.#archiveData(bytes);
+      return;
+    }
+    if (at === 0) this.#pieceType = bytes[0] ?? 0;
+    if (this.#pieceType === 0x64 /* d */) {
+      this.#archiveData(at === 0 ? bytes.subarray(1) : bytes);
+      return;
+    }
+    // The other messages (new archive, progress, manifest) are small: read whole.
+    if (at === 0 && bytes.length === length) {
+      this.handleCopyData({ chunk: bytes });
+      return;
+    }
+    this.#pieceParts.push(Buffer.from(bytes));
+    if (at + bytes.length < length) return;
+    const whole = Buffer.concat(this.#pieceParts);
+    this.#pieceParts = [];
+    this.handleCopyData({ chunk: whole });
   }
 
   pause(): void {
@@ -183,13 +244,16 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   /**
    * A listener that may take archive bytes synchronously, before any copy: given a view into
    * pg's receive buffer, it returns true once it has written them, false when it cannot now
-   * (they are then gathered into a batch and emitted as `data`, as without it). It is offered
-   * bytes only when no gathered bytes wait, so the order of the archive is kept.
+   * (they are then gathered into a batch and emitted as `data`, as without it). Gathered bytes
+   * are offered to it again before any later ones, so the order of the archive is kept.
    */
   directSink: ((bytes: Buffer) => boolean) | undefined;
 
   #archiveData(bytes: Buffer): void {
-    if (this.directSink && this.#batch.empty && this.directSink(bytes)) return;
+    // Bytes gathered while the sink could not take them are offered to it first, so that one
+    // refusal does not send the rest of the backup through batches.
+    const sink = this.directSink;
+    if (sink && this.#batch.offer(sink) && sink(bytes)) return;
     this.#batch.add(bytes, this.#emitData);
   }
 

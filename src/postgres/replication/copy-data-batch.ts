@@ -36,6 +36,18 @@ export class CopyDataBatch {
     }
   }
 
+  /**
+   * Offers what has been gathered to `take`, which either writes it at once (returns true: the
+   * batch's memory then gathers the next bytes) or refuses it (false: it stays gathered).
+   * Returns whether nothing is left gathered.
+   */
+  offer(take: (gathered: Buffer) => boolean): boolean {
+    if (this.#used === 0 || !this.#buffer) return true;
+    if (!take(this.#buffer.subarray(0, this.#used))) return false;
+    this.#used = 0;
+    return true;
+  }
+
   /** Hands on what has been gathered so far, if anything. */
   flush(emit: (batch: Buffer) => void): void {
     const buffer = this.#buffer;

@@ -8,7 +8,7 @@ function archiveData(text: string): { chunk: Buffer } {
 }
 
 describe('BaseBackupStream.directSink', () => {
-  it('takes archive bytes before any batch while it accepts them, and keeps the order when it does not', () => {
+  it('takes archive bytes while it accepts them; bytes it refused come back to it first, in order', () => {
     const stream = new BaseBackupStream('BASE_BACKUP', true);
     const direct: string[] = [];
     const batched: string[] = [];
@@ -22,12 +22,24 @@ describe('BaseBackupStream.directSink', () => {
     stream.handleCopyData(archiveData('one'));
     accepting = false;
     stream.handleCopyData(archiveData('two'));
-    accepting = true;
-    // 'two' waits in a batch: 'three' must not overtake it through the sink.
     stream.handleCopyData(archiveData('three'));
-    stream.handleCommandComplete();
+    accepting = true;
+    // 'two' and 'three' wait in a batch: they reach the sink before 'four'.
     stream.handleCopyData(archiveData('four'));
-    assert.deepEqual(direct, ['one', 'four']);
-    assert.deepEqual(batched, ['twothree']);
+    stream.handleCopyData(archiveData('five'));
+    assert.deepEqual(direct, ['one', 'twothree', 'four', 'five']);
+    assert.deepEqual(batched, []);
+  });
+
+  it('keeps gathering while the sink refuses, and hands a full batch on as data', () => {
+    const stream = new BaseBackupStream('BASE_BACKUP', true);
+    const batched: number[] = [];
+    stream.directSink = () => false;
+    stream.on('data', (batch) => batched.push(batch.length));
+    const piece = 'x'.repeat(32 * 1024);
+    for (let i = 0; i < 20; i++) stream.handleCopyData(archiveData(piece));
+    stream.handleCommandComplete();
+    // 640 kB of 32 kB messages: one 512 kB batch, then the rest at the end of the result.
+    assert.deepEqual(batched, [512 * 1024, 128 * 1024]);
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -53,6 +54,48 @@ for (const major of smokeVersions()) {
         const version = await connection.serverVersionNum();
         assert.equal(version, Number(row!.server_version_num));
         assert.equal(Math.floor(version / 10000), major);
+      });
+    });
+
+    it('reads BASE_BACKUP CopyData from the socket in place, then gives the connection back to pg in step', async () => {
+      const { cluster } = handle;
+      await withConnection(cluster, async (connection) => {
+        const version = await connection.serverVersionNum();
+        const stream = connection.baseBackup(
+          { label: 'demux test', fastCheckpoint: true },
+          version,
+        );
+        let archiveBytes = 0;
+        let manifest = '';
+        let inManifest = false;
+        const archives: string[] = [];
+        let readsSocket = false;
+        stream.on('archive', ({ name }) => {
+          archives.push(name);
+          readsSocket ||= stream.readsSocket;
+        });
+        stream.on('manifest', () => (inManifest = true));
+        stream.on('data', (bytes) => {
+          if (inManifest) manifest += bytes.toString('utf8');
+          else archiveBytes += bytes.length;
+        });
+        await new Promise<void>((resolve, reject) => {
+          stream.on('done', resolve);
+          stream.on('error', reject);
+        });
+        assert.equal(readsSocket, true, 'the CopyData went through pg');
+        assert.equal(stream.readsSocket, false, 'the socket was not given back after the command');
+        assert.deepEqual(archives, ['base.tar']);
+        // Whole tar blocks, and the manifest as the server wrote it (its own checksum checks out).
+        assert.equal(archiveBytes % 512, 0);
+        assert.ok(archiveBytes > 1024 * 1024);
+        assert.match(manifest, /^\{ "PostgreSQL-Backup-Manifest-Version": [12],/);
+        const stated = /"Manifest-Checksum": "([0-9a-f]{64})"\}\n$/.exec(manifest)?.[1];
+        const covered = manifest.slice(0, manifest.lastIndexOf('"Manifest-Checksum"'));
+        assert.equal(createHash('sha256').update(covered).digest('hex'), stated);
+        // pg's own parser reads the next command's replies in step.
+        const identity = await connection.identifySystem();
+        assert.equal(identity.timeline, 1);
       });
     });
 

@@ -19,7 +19,7 @@ import { directoryUsage } from './backup-size.ts';
 import { FileDigestPool } from './file-digest-pool.ts';
 import { keepExternalConfig } from './keep-external-config.ts';
 import { type CopiedTrees, type CopySource, copyTrees } from './rsync-copy.ts';
-import { checkRsyncOnHosts, describeHost, resolveRsyncHost } from './rsync-host.ts';
+import { checkRsyncOnHosts, describeHost, resolveRsyncHost, sshSettings } from './rsync-host.ts';
 import { findReuseBase } from './rsync-reuse.ts';
 import { withFastCiphers } from './ssh-cipher-order.ts';
 import { type BackupSsh, openBackupSsh } from './ssh-connection-sharing.ts';
@@ -49,7 +49,9 @@ export async function copyClusterWithRsync(context: BackupContext): Promise<Back
   const jobs = Math.max(1, request.jobs ?? settings.parallel_jobs);
   const configured = await resolveRsyncHost(method, settings.ssh_command, server.name);
   phase(`Checking rsync here and on ${describeHost(configured)}`);
-  const ssh = await openBackupSsh(await withFastCiphers(configured));
+  // What ssh would use for the host, read once for both adjustments below.
+  const sshConfig = await sshSettings(configured);
+  const ssh = await openBackupSsh(await withFastCiphers(configured, sshConfig), sshConfig);
   try {
     return await copyWithSsh(context, method, jobs, ssh);
   } finally {

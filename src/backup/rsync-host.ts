@@ -34,12 +34,16 @@ export interface HostOutcome {
 const SSH_OPTIONS_WITH_ARGUMENT: ReadonlySet<string> = new Set('BbcDEeFIiJLlmOoPpQRSWw'.split(''));
 const STDERR_KEEP = 8192;
 
-/** `host` with ssh options added before its destination, in both of its forms. */
+/**
+ * `host` with ssh options added before its destination (and before a closing `--`, after which
+ * ssh reads no option), in both of its forms.
+ */
 export function withOptions(
   host: Extract<RsyncHost, { kind: 'ssh' }>,
   extra: readonly string[],
 ): Extract<RsyncHost, { kind: 'ssh' }> {
-  const shell = [...host.shell, ...extra];
+  const at = host.shell.at(-1) === '--' ? host.shell.length - 1 : host.shell.length;
+  const shell = [...host.shell.slice(0, at), ...extra, ...host.shell.slice(at)];
   return {
     ...host,
     shell,
@@ -48,27 +52,56 @@ export function withOptions(
 }
 
 /**
- * The options of an ssh command line (program first, destination excluded), each flag with its
- * argument when it takes one (`-p 22`, `-p22`, `-o Key=value`, `-oKey=value`): what the code
- * that adds options checks first, so that it never overrides the user's own.
+ * What ssh would use for the host's destination (`ssh -G`: its ssh_config applied, nothing
+ * connected), as `keyword value` lines; undefined for `local-rsync` or when `ssh -G` fails
+ * (another ssh program). Read once per backup, by the code that adjusts ssh's options.
  */
-export function sshOptions(shell: readonly string[]): { flag: string; argument?: string }[] {
+export async function sshSettings(
+  host: RsyncHost,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (host.kind !== 'ssh') return undefined;
+  const [program, ...options] = host.shell;
+  const outcome = await runProcess(program!, [...options, '-G', host.destination], { env }).catch(
+    () => undefined,
+  );
+  return outcome?.status === 0 ? outcome.stdout.toString('utf8') : undefined;
+}
+
+/**
+ * Reads the options of an ssh command line (`words[0]` is the program), each flag with its
+ * argument when it takes one (`-p 22`, `-p22`, `-o Key=value`, `-oKey=value`), up to the first
+ * word that is neither (after `--` if there is one): `end` is its index, the destination's when
+ * the words have one. The code that adds options checks them first, so that it never overrides
+ * the user's own.
+ */
+export function parseSshOptions(words: readonly string[]): {
+  options: { flag: string; argument?: string }[];
+  end: number;
+} {
   const options: { flag: string; argument?: string }[] = [];
-  for (let index = 1; index < shell.length; index++) {
-    const word = shell[index]!;
-    if (!word.startsWith('-')) continue;
+  let index = 1;
+  while (index < words.length) {
+    const word = words[index]!;
+    if (word === '--') {
+      index++;
+      break;
+    }
+    if (!word.startsWith('-') || word === '-') break;
+    index++;
     for (let at = 1; at < word.length; at++) {
       const flag = word[at]!;
       if (!SSH_OPTIONS_WITH_ARGUMENT.has(flag)) {
         options.push({ flag });
         continue;
       }
-      const argument = at < word.length - 1 ? word.slice(at + 1) : (shell[++index] ?? '');
+      // The argument is the rest of the word, or the next word.
+      const argument = at < word.length - 1 ? word.slice(at + 1) : (words[index++] ?? '');
       options.push({ flag, argument });
       break;
     }
   }
-  return options;
+  return { options, end: index };
 }
 
 /**
@@ -114,21 +147,7 @@ export function splitSshWords(
       hint: 'Write it as Barman does: ssh [options] user@host.',
     });
   if (words.length === 0) throw invalid('it is empty');
-  let index = 1;
-  while (index < words.length) {
-    const word = words[index]!;
-    if (word === '--') {
-      index++;
-      break;
-    }
-    if (!word.startsWith('-') || word === '-') break;
-    index++;
-    for (let at = 1; at < word.length; at++) {
-      if (!SSH_OPTIONS_WITH_ARGUMENT.has(word[at]!)) continue;
-      if (at === word.length - 1) index++; // the argument is the next word
-      break;
-    }
-  }
+  const index = parseSshOptions(words).end;
   const destination = words[index];
   if (destination === undefined) throw invalid('it names no host to connect to');
   if (index < words.length - 1) {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type RsyncHost, runProcess, sshOptions, withOptions } from './rsync-host.ts';
+import { parseSshOptions, type RsyncHost, withOptions } from './rsync-host.ts';
 
 /** The AES-GCM ciphers, fastest first: with the CPU's AES instructions the cheapest OpenSSH has. */
 const AES_GCM = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'];
@@ -9,28 +9,20 @@ const AES_GCM = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'];
  * preference when that costs the user nothing: copying a cluster is bound by the encryption of
  * ssh on both hosts, and OpenSSH's default first choice (chacha20-poly1305) costs about 15 %
  * more CPU per byte than AES-GCM on a CPU with AES instructions. The list is the one ssh would
- * use for this destination (`ssh -G`, which applies the user's ssh_config), only reordered: no
+ * use for this destination (`settings`: see sshSettings, ssh_config applied), only reordered: no
  * cipher is added, so a restriction in ssh_config still holds, and the server's own list still
  * decides. Nothing changes when ssh_command names ciphers itself (`-c`, `-o Ciphers=`), when the
- * CPU here has no AES instructions, when the list has no AES-GCM cipher, or when `ssh -G`
- * cannot tell (another ssh program): the host is returned as it was.
+ * CPU here has no AES instructions, when the list has no AES-GCM cipher, or without `settings`
+ * (another ssh program): the host is returned as it was.
  */
 export async function withFastCiphers(
   host: RsyncHost,
-  env: NodeJS.ProcessEnv = process.env,
+  settings: string | undefined,
   cpuinfo = '/proc/cpuinfo',
 ): Promise<RsyncHost> {
-  if (host.kind !== 'ssh' || namesCiphers(host.shell)) return host;
+  if (host.kind !== 'ssh' || settings === undefined || namesCiphers(host.shell)) return host;
   if (!(await cpuHasAes(cpuinfo))) return host;
-  const [program, ...options] = host.shell;
-  const outcome = await runProcess(program!, [...options, '-G', host.destination], { env }).catch(
-    () => undefined,
-  );
-  if (outcome?.status !== 0) return host;
-  const line = outcome.stdout
-    .toString('utf8')
-    .split('\n')
-    .find((text) => text.startsWith('ciphers '));
+  const line = settings.split('\n').find((text) => text.startsWith('ciphers '));
   const ciphers = line?.slice('ciphers '.length).trim().split(',') ?? [];
   const reordered = reorderCiphers(ciphers);
   if (reordered === undefined) return host;
@@ -50,7 +42,7 @@ export function reorderCiphers(ciphers: readonly string[]): string[] | undefined
 
 /** Whether ssh's options already choose the ciphers (`-c LIST`, `-o Ciphers=...`). */
 function namesCiphers(shell: readonly string[]): boolean {
-  return sshOptions(shell).some(
+  return parseSshOptions(shell).options.some(
     ({ flag, argument }) => flag === 'c' || (flag === 'o' && /^\s*ciphers\b/i.test(argument ?? '')),
   );
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RsyncHost, runProcess, sshOptions, withOptions } from './rsync-host.ts';
+import { parseSshOptions, type RsyncHost, runProcess, withOptions } from './rsync-host.ts';
 
 /** The ssh connections of one backup: `shared` for short commands, `direct` for bulk copies. */
 export interface BackupSsh {
@@ -24,21 +24,17 @@ export interface BackupSsh {
  * data rides on the master too (1.5 GB over loopback: 3.2-3.8 s, against 3.9-4.4 s with a
  * connection of its own); several at once (`-j`) take `direct` connections, as over one master
  * they would share one encrypting process. Nothing is shared when ssh_command chooses its own
- * sharing (`-S`, `ControlMaster`, `ControlPath`), for `local-rsync`, when `ssh -G` does not work
- * (another ssh program), or when no private directory with a short enough path can be made in
- * the temporary directory (TMPDIR).
+ * sharing (`-S`, `ControlMaster`, `ControlPath`), for `local-rsync`, without `settings` (what
+ * sshSettings read: undefined when `ssh -G` does not work, another ssh program), or when no
+ * private directory with a short enough path can be made in the temporary directory (TMPDIR).
  */
 export async function openBackupSsh(
   host: RsyncHost,
+  settings: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<BackupSsh> {
   const unshared: BackupSsh = { shared: host, direct: host, close: async () => undefined };
-  if (host.kind !== 'ssh' || choosesSharing(host.shell)) return unshared;
-  const [program, ...options] = host.shell;
-  const probe = await runProcess(program!, [...options, '-G', host.destination], { env }).catch(
-    () => undefined,
-  );
-  if (probe?.status !== 0) return unshared;
+  if (host.kind !== 'ssh' || settings === undefined || choosesSharing(host.shell)) return unshared;
   const directory = await mkdtemp(join(tmpdir(), 'barkeep-ssh-')).catch(() => undefined);
   // %C is 40 characters; a socket's path must fit in sockaddr_un (108 bytes on Linux).
   if (directory === undefined || directory.length + 41 > 100) {
@@ -72,7 +68,7 @@ export async function openBackupSsh(
 
 /** Whether ssh's options already set up connection sharing (`-S`, ControlMaster, ControlPath). */
 function choosesSharing(shell: readonly string[]): boolean {
-  return sshOptions(shell).some(
+  return parseSshOptions(shell).options.some(
     ({ flag, argument }) =>
       flag === 'S' || (flag === 'o' && /^\s*control(master|path|persist)\b/i.test(argument ?? '')),
   );

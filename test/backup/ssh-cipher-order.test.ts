@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { RsyncHost } from '../../src/backup/rsync-host.ts';
+import { type RsyncHost, sshSettings } from '../../src/backup/rsync-host.ts';
 import { reorderCiphers, withFastCiphers } from '../../src/backup/ssh-cipher-order.ts';
 import { madeUpSshHost } from '../support/ssh-host.ts';
 
@@ -50,11 +50,8 @@ describe('reorderCiphers', () => {
 
 describe('withFastCiphers', () => {
   it('puts AES-GCM first in the list ssh -G gives for the destination, adding no cipher', async () => {
-    const host = await withFastCiphers(
-      madeUpSshHost('-p', '2222', '-o', 'StrictHostKeyChecking=no'),
-      process.env,
-      withAes,
-    );
+    const given = madeUpSshHost('-p', '2222', '-o', 'StrictHostKeyChecking=no');
+    const host = await withFastCiphers(given, await sshSettings(given), withAes);
     const ciphers = ciphersOf(host);
     assert.ok(ciphers, 'no Ciphers option was added');
     assert.equal(ciphers[0], 'aes128-gcm@openssh.com');
@@ -73,7 +70,8 @@ describe('withFastCiphers', () => {
       config,
       'Host *\n  Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n',
     );
-    const host = await withFastCiphers(madeUpSshHost('-F', config), process.env, withAes);
+    const given = madeUpSshHost('-F', config);
+    const host = await withFastCiphers(given, await sshSettings(given), withAes);
     assert.deepEqual(ciphersOf(host), ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']);
   });
 
@@ -85,17 +83,24 @@ describe('withFastCiphers', () => {
       ['-oCiphers chacha20-poly1305@openssh.com'],
     ]) {
       const host = madeUpSshHost(...options);
-      assert.equal(await withFastCiphers(host, process.env, withAes), host, options.join(' '));
+      assert.equal(
+        await withFastCiphers(host, await sshSettings(host), withAes),
+        host,
+        options.join(' '),
+      );
     }
   });
 
   it('leaves it alone without AES instructions, for another ssh program, and for local-rsync', async () => {
     const host = madeUpSshHost('-p', '2222');
-    assert.equal(await withFastCiphers(host, process.env, withoutAes), host);
-    assert.equal(await withFastCiphers(host, process.env, join(scratch, 'missing')), host);
+    assert.equal(await withFastCiphers(host, await sshSettings(host), withoutAes), host);
+    assert.equal(
+      await withFastCiphers(host, await sshSettings(host), join(scratch, 'missing')),
+      host,
+    );
     const other: RsyncHost = { ...host, shell: ['/bin/false'] };
-    assert.equal(await withFastCiphers(other, process.env, withAes), other);
+    assert.equal(await withFastCiphers(other, await sshSettings(other), withAes), other);
     const local: RsyncHost = { kind: 'local' };
-    assert.equal(await withFastCiphers(local, process.env, withAes), local);
+    assert.equal(await withFastCiphers(local, await sshSettings(local), withAes), local);
   });
 });

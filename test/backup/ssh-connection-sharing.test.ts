@@ -4,7 +4,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RsyncHost, runOnHost, withOptions } from '../../src/backup/rsync-host.ts';
+import {
+  type RsyncHost,
+  runOnHost,
+  sshSettings,
+  withOptions,
+} from '../../src/backup/rsync-host.ts';
 import { openBackupSsh } from '../../src/backup/ssh-connection-sharing.ts';
 import { madeUpSshHost, testSshdHost } from '../support/ssh-host.ts';
 import { sshdUnavailableReason, startTestSshd, type TestSshd } from '../support/sshd.ts';
@@ -28,6 +33,9 @@ describe('withOptions', () => {
       encoding: 'utf8',
     }).stdout;
     assert.deepEqual(words.trim().split('\n'), [...host.shell, 'postgres@pg.invalid']);
+    // After `--` ssh reads no option: they go before it.
+    const ended = withOptions(madeUpSshHost('-p', '2222', '--'), ['-o', 'ControlMaster=auto']);
+    assert.deepEqual(ended.shell, ['ssh', '-p', '2222', '-o', 'ControlMaster=auto', '--']);
   });
 });
 
@@ -41,7 +49,7 @@ describe('openBackupSsh', () => {
       madeUpSshHost('-oControlPath=/tmp/mine'),
       { ...madeUpSshHost(), shell: ['/bin/false'] },
     ]) {
-      const ssh = await openBackupSsh(host);
+      const ssh = await openBackupSsh(host, await sshSettings(host));
       assert.equal(ssh.shared, host);
       assert.equal(ssh.direct, host);
       await ssh.close();
@@ -66,7 +74,7 @@ describe('openBackupSsh', () => {
       try {
         for (const tmp of [join(scratch, 'missing'), long]) {
           process.env.TMPDIR = tmp;
-          const ssh = await openBackupSsh(host);
+          const ssh = await openBackupSsh(host, await sshSettings(host));
           assert.equal(ssh.shared, host, tmp);
           await ssh.close();
         }
@@ -79,7 +87,7 @@ describe('openBackupSsh', () => {
 
     it('runs commands over one master connection in a private directory, ended by close()', async () => {
       const host = testSshdHost(sshd);
-      const ssh = await openBackupSsh(host);
+      const ssh = await openBackupSsh(host, await sshSettings(host));
       assert.equal(ssh.direct, host, 'the bulk copies must keep connections of their own');
       const path = controlPath(ssh.shared);
       assert.ok(path, 'no ControlPath on the shared host');

@@ -107,8 +107,8 @@ export function receiveBaseBackup(
           pending -= 1;
         });
     };
-    // Archive bytes go straight from pg's buffer to the files when nothing is queued before
-    // them: no copy, no promise (a plain backup's client then costs what pg_basebackup's does).
+    // Archive bytes go straight from the socket's bytes to the files when nothing is queued
+    // before them: no copy, no promise.
     stream.directSink = (bytes) => {
       if (pending > 0 || failure || manifest || !current?.writeNow) return false;
       try {

@@ -33,8 +33,8 @@ interface OpenFile {
  * `write()` returns, the chunk is written. Files get their mode and modification time; nothing
  * is fsynced here (the backup syncs every file once at the end), but the writeback of large
  * files starts while they are written ({@link WriteBehind}), so that last pass is short. Paths
- * escaping the target
- * directory are refused; a damaged header or an archive cut short is an error.
+ * escaping the target directory are refused; a damaged header or an archive cut short is an
+ * error.
  */
 export class TarToDirectory {
   readonly #target: string;

@@ -243,7 +243,7 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
 
   /**
    * A listener that may take archive bytes synchronously, before any copy: given a view into
-   * pg's receive buffer, it returns true once it has written them, false when it cannot now
+   * the bytes just received, it returns true once it has written them, false when it cannot now
    * (they are then gathered into a batch and emitted as `data`, as without it). Gathered bytes
    * are offered to it again before any later ones, so the order of the archive is kept.
    */

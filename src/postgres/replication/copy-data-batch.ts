@@ -19,11 +19,6 @@ export class CopyDataBatch {
     this.#size = size;
   }
 
-  /** Nothing gathered and not yet handed on. */
-  get empty(): boolean {
-    return this.#used === 0;
-  }
-
   /** Copies `bytes` in, handing on every batch that fills up. */
   add(bytes: Buffer, emit: (batch: Buffer) => void): void {
     let offset = 0;

@@ -5,6 +5,7 @@ import { describeConnectFailure, isServerError, MissingPasswordError } from './c
 import { type ConnectionParams, defaultSocketDirectory, parseConninfo } from './conninfo.ts';
 import { lookupPgpass } from './pgpass.ts';
 import { redactConninfo } from './redact-conninfo.ts';
+import { ReusedBufferSocket } from './reused-buffer-socket.ts';
 import { planTls, type TlsChoice, TlsSetupError } from './tls-options.ts';
 
 export { type QueryRow, runQuery } from './run-query.ts';
@@ -157,6 +158,8 @@ function clientConfig(
     ...(params.options === undefined ? {} : { options: params.options }),
     ...(params.replication === undefined ? {} : { replication: params.replication }),
     ...(timeoutMs === undefined || timeoutMs <= 0 ? {} : { connectionTimeoutMillis: timeoutMs }),
+    // Replication connections carry backups and WAL: read into one reused buffer (not with TLS).
+    ...(options.replication && ssl === false ? { stream: () => new ReusedBufferSocket() } : {}),
   };
   return config;
 }

@@ -4,6 +4,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { TLSSocket } from 'node:tls';
 import { isBarkeepError } from '../../src/errors/barkeep-error.ts';
 import { openConnection, runQuery } from '../../src/postgres/connect.ts';
 import { lookupOsUser, useCluster } from '../support/cluster.ts';
@@ -102,6 +103,7 @@ describe('openConnection with TLS', {
       'hostnossl all plainonly 127.0.0.1/32 trust',
       'hostssl all plainonly 127.0.0.1/32 reject',
       'hostssl all all 127.0.0.1/32 trust',
+      'hostssl replication all 127.0.0.1/32 trust',
       'hostnossl all all 127.0.0.1/32 reject',
     ],
     label: 'tls',
@@ -133,6 +135,17 @@ describe('openConnection with TLS', {
     await handle.cluster.query('CREATE ROLE plainonly LOGIN');
     assert.equal(await usesTls(`${base()} sslmode=require`), true);
     assert.equal(await usesTls(`${base()} sslmode=prefer`), true);
+  });
+
+  it('opens replication connections over TLS (their reads go through the TLS socket)', async () => {
+    const client = await openConnection(`${base()} sslmode=require`, { env, replication: true });
+    try {
+      assert.ok(client.connection.stream instanceof TLSSocket);
+      const result = await client.query('IDENTIFY_SYSTEM');
+      assert.equal(Number((result.rows[0] as { timeline: string }).timeline), 1);
+    } finally {
+      await client.end();
+    }
   });
 
   it('prefer falls back to plain when pg_hba.conf rejects the TLS attempt', async () => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { type Lsn, parseLsn } from '../../wal/lsn.ts';
+import { ReusedBufferSocket } from '../reused-buffer-socket.ts';
 import { CopyDataBatch } from './copy-data-batch.ts';
 import { CopyDataDemux, type CopyDataPiece } from './copy-data-demux.ts';
 
@@ -95,20 +96,31 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
   /**
    * Puts a CopyDataDemux in front of pg's parser for the length of the command: the connection
    * is idle (pg submits a query after ReadyForQuery), so the stream starts on a message
-   * boundary. With any other set of socket listeners than pg's one, pg parses everything, as
-   * without this.
+   * boundary. A ReusedBufferSocket hands its reads to the demux in place; any other socket has
+   * pg's listener swapped for the demux's. With any other set of socket listeners than pg's
+   * one, pg parses everything, as without this.
    */
   #readCopyDataFromSocket(socket: Socket | undefined): void {
     const listeners = socket?.listeners('data') as ((chunk: Buffer) => void)[] | undefined;
     if (!socket || listeners?.length !== 1) return;
     const parse = listeners[0]!;
     const demux = new CopyDataDemux(parse, (piece) => this.#copyPiece(piece));
+    const inPlace = socket instanceof ReusedBufferSocket;
     const read = (chunk: Buffer) => {
       const rest = demux.push(chunk);
       if (rest === undefined) return;
       this.#restoreSocket?.();
-      if (rest.length > 0) parse(rest);
+      // pg's parser keeps what it is given: a view into a reused buffer is copied first.
+      if (rest.length > 0) parse(inPlace ? Buffer.from(rest) : rest);
     };
+    if (inPlace) {
+      const release = socket.readInPlace(read);
+      this.#restoreSocket = () => {
+        release();
+        this.#restoreSocket = undefined;
+      };
+      return;
+    }
     socket.removeListener('data', parse);
     socket.on('data', read);
     this.#restoreSocket = () => {

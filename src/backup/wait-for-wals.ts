@@ -42,16 +42,24 @@ export async function missingSegments(server: ServerConfig, info: BackupInfo): P
   return missing;
 }
 
+/** The first look again after this long: the last segment of a backup is usually archived within milliseconds. */
+const FIRST_POLL_MS = 25;
+/** Then every so often, doubling up to this. */
+const LAST_POLL_MS = 500;
+
 /**
  * `backup --wait`: waits until every WAL segment from begin_wal to end_wal is in the archive,
  * moving `incoming/` and `streaming/` into it itself meanwhile (as Barman does), and fails with
- * a clear error naming what is missing after `timeoutSeconds` (0: no limit).
+ * a clear error naming what is missing after `timeoutSeconds` (0: no limit). It looks again
+ * after 25 ms, then at doubling intervals up to 500 ms: a fixed 500 ms cost a backup up to half
+ * a second for a segment archived in a few milliseconds.
  */
 export async function waitForBackupWals(
   server: ServerConfig,
   info: BackupInfo,
   options: { timeoutSeconds: number; logger: Logger; signal?: AbortSignal },
 ): Promise<void> {
+  let pollMs = FIRST_POLL_MS;
   const deadline =
     options.timeoutSeconds > 0
       ? Date.now() + options.timeoutSeconds * 1000
@@ -73,6 +81,7 @@ export async function waitForBackupWals(
     } catch (error) {
       if (!isBarkeepError(error, 'lockHeld')) throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    pollMs = Math.min(pollMs * 2, LAST_POLL_MS);
   }
 }

@@ -27,6 +27,10 @@ const common = {
 };
 const esm = {
   ...common,
+  // pg probes for a Cloudflare Worker by touching the global Response, which makes Node 20 load
+  // its whole fetch implementation (undici): 27 ms at every start that loads pg (profile of a
+  // backup). Nothing in barkeep uses fetch; pg's probe is the bundle's only use of Response.
+  define: { ...common.define, Response: 'undefined' },
   format: 'esm',
   external: ['pg-native', 'zstd-napi', 'lz4-napi'],
   // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.

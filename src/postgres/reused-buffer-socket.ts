@@ -10,8 +10,9 @@ export type InPlaceReader = (bytes: Buffer) => void;
  * A plain TCP or Unix socket for node-postgres that reads into one buffer, reused for every
  * read (Node's `onread` option), instead of a fresh 64 KiB buffer per read. During a base
  * backup a fresh buffer per read meant 1.5 GB of newly touched memory for a 1.5 GB cluster: page
- * faults, and major garbage collections driven by the external memory, about a second of CPU
- * more than pg_basebackup on a two-core machine where the walsender needs one.
+ * faults, and major garbage collections driven by the external memory. Measured on a plain
+ * backup of 1.5 GB: the client's CPU 4.4 -> 2.6 s, its wall time 4.35 -> 3.17 s (two cores, one
+ * of them taken by the walsender).
  *
  * By default each read is handed on as a `data` event with a copy of its bytes, so pg's parser,
  * which keeps references to what it is given, works as with any socket. {@link readInPlace}

@@ -61,8 +61,9 @@ export async function sshSettings(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
   if (host.kind !== 'ssh') return undefined;
-  const [program, ...options] = host.shell;
-  const outcome = await runProcess(program!, [...options, '-G', host.destination], { env }).catch(
+  // Before a closing `--` of ssh_command, or ssh would take -G for the destination.
+  const [program, ...options] = withOptions(host, ['-G']).shell;
+  const outcome = await runProcess(program!, [...options, host.destination], { env }).catch(
     () => undefined,
   );
   return outcome?.status === 0 ? outcome.stdout.toString('utf8') : undefined;

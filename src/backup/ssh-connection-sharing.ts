@@ -53,14 +53,9 @@ export async function openBackupSsh(
     shared,
     direct: host,
     async close() {
-      // Fails harmlessly when no master was started.
-      await runProcess(
-        shared.shell[0]!,
-        [...shared.shell.slice(1), '-O', 'exit', host.destination],
-        {
-          env,
-        },
-      ).catch(() => undefined);
+      // Fails harmlessly when no master was started. `-O exit` goes before a closing `--`.
+      const [program, ...options] = withOptions(shared, ['-O', 'exit']).shell;
+      await runProcess(program!, [...options, host.destination], { env }).catch(() => undefined);
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -64,6 +64,11 @@ describe('withFastCiphers', () => {
     ]);
   });
 
+  it('reads ssh -G for an ssh_command that ends with --', async () => {
+    const settings = await sshSettings(madeUpSshHost('-p', '2222', '--'));
+    assert.match(settings ?? '', /^port 2222$/m);
+  });
+
   it("keeps to the ciphers the user's ssh_config allows (only their order changes)", async () => {
     const config = join(scratch, 'ssh_config');
     writeFileSync(

@@ -24,6 +24,16 @@ function controlPath(host: RsyncHost): string | undefined {
   return option?.slice('ControlPath='.length);
 }
 
+/** Waits (up to 3 s) until no ssh master using a socket in `directory` runs (its title names the socket); fails after. */
+async function waitForNoMaster(directory: string): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    const found = spawnSync('pgrep', ['-f', `${directory}/`], { encoding: 'utf8' });
+    if (found.stdout.trim() === '') return;
+    assert.ok(waited < 3000, `the ssh master is still running after close(): ${found.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('withOptions', () => {
   it('adds options before the destination, to the words and to the shell command alike', () => {
     const host = withOptions(madeUpSshHost('-p', '2222'), ['-o', 'ControlPath=/tmp/a b/%C']);
@@ -85,21 +95,25 @@ describe('openBackupSsh', () => {
       }
     });
 
-    it('runs commands over one master connection in a private directory, ended by close()', async () => {
-      const host = testSshdHost(sshd);
-      const ssh = await openBackupSsh(host, await sshSettings(host));
-      assert.equal(ssh.direct, host, 'the bulk copies must keep connections of their own');
-      const path = controlPath(ssh.shared);
-      assert.ok(path, 'no ControlPath on the shared host');
-      const directory = dirname(path);
-      const first = await runOnHost(ssh.shared, ['echo', 'one']);
-      assert.equal(first.status, 0, first.stderr);
-      assert.equal(first.stdout.toString(), 'one\n');
-      assert.equal(readdirSync(directory).length, 1, 'no master socket after the first command');
-      const second = await runOnHost(ssh.shared, ['echo', 'two']);
-      assert.equal(second.stdout.toString(), 'two\n');
-      await ssh.close();
-      assert.equal(existsSync(directory), false, 'the socket directory was left behind');
-    });
+    for (const closing of [[], ['--']]) {
+      it(`runs commands over one master connection in a private directory, ended by close()${closing.length ? ' (ssh_command ending with --)' : ''}`, async () => {
+        const sshdHost = testSshdHost(sshd);
+        const host = { ...sshdHost, shell: [...sshdHost.shell, ...closing] };
+        const ssh = await openBackupSsh(host, await sshSettings(host));
+        assert.equal(ssh.direct, host, 'the bulk copies must keep connections of their own');
+        const path = controlPath(ssh.shared);
+        assert.ok(path, 'no ControlPath on the shared host');
+        const directory = dirname(path);
+        const first = await runOnHost(ssh.shared, ['echo', 'one']);
+        assert.equal(first.status, 0, first.stderr);
+        assert.equal(first.stdout.toString(), 'one\n');
+        assert.equal(readdirSync(directory).length, 1, 'no master socket after the first command');
+        const second = await runOnHost(ssh.shared, ['echo', 'two']);
+        assert.equal(second.stdout.toString(), 'two\n');
+        await ssh.close();
+        assert.equal(existsSync(directory), false, 'the socket directory was left behind');
+        await waitForNoMaster(directory);
+      });
+    }
   });
 });

@@ -105,27 +105,19 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
     if (!socket || listeners?.length !== 1) return;
     const parse = listeners[0]!;
     const demux = new CopyDataDemux(parse, (piece) => this.#copyPiece(piece));
-    const inPlace = socket instanceof ReusedBufferSocket;
     const read = (chunk: Buffer) => {
       const rest = demux.push(chunk);
       if (rest === undefined) return;
       this.#restoreSocket?.();
-      // pg's parser keeps what it is given: a view into a reused buffer is copied first.
-      if (rest.length > 0) parse(inPlace ? Buffer.from(rest) : rest);
+      // pg's parser keeps what it is given, and the chunk may be a view into a reused buffer.
+      if (rest.length > 0) parse(Buffer.from(rest));
     };
-    if (inPlace) {
-      const release = socket.readInPlace(read);
-      this.#restoreSocket = () => {
-        release();
-        this.#restoreSocket = undefined;
-      };
-      return;
-    }
-    socket.removeListener('data', parse);
-    socket.on('data', read);
+    const release =
+      socket instanceof ReusedBufferSocket
+        ? socket.readInPlace(read)
+        : swapDataListener(socket, parse, read);
     this.#restoreSocket = () => {
-      socket.removeListener('data', read);
-      socket.on('data', parse);
+      release();
       this.#restoreSocket = undefined;
     };
   }
@@ -301,4 +293,18 @@ export class BaseBackupStream extends EventEmitter<BaseBackupEvents> {
       this.emit('end', { lsn: parseLsn(rows[0][0]!), timeline: Number(rows[0][1]) });
     }
   }
+}
+
+/** Puts `replacement` in the place of the socket's `data` listener `current`; returns the undo. */
+function swapDataListener(
+  socket: Socket,
+  current: (chunk: Buffer) => void,
+  replacement: (chunk: Buffer) => void,
+): () => void {
+  socket.removeListener('data', current);
+  socket.on('data', replacement);
+  return () => {
+    socket.removeListener('data', replacement);
+    socket.on('data', current);
+  };
 }

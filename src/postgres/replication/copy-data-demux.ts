@@ -21,7 +21,7 @@ const HEADER = 5;
  * payload costs no copy: its pieces are views into the chunk the socket delivered. A message
  * that is not CopyData is gathered (they are small) and forwarded alone, so pg's parser always
  * starts on a message boundary and sees the command's replies, errors and ReadyForQuery as
- * before. After ReadyForQuery, `onIdle` is called and the rest of the chunk is returned for pg.
+ * before. After ReadyForQuery, {@link push} returns the rest of the chunk, for pg.
  */
 export class CopyDataDemux {
   readonly #forward: (message: Buffer) => void;
